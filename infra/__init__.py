@@ -1,0 +1,1 @@
+"""How Clickpath reaches and runs its infrastructure: settings, clients, the embedded ClickHouse."""

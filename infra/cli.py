@@ -1,0 +1,14 @@
+"""The ``clickpath`` command; each component adds its own group of subcommands."""
+
+from __future__ import annotations
+
+import typer
+
+from infra.warehouse.cli import app as warehouse_app
+
+app = typer.Typer(help="Clickpath: product analytics on Kafka, ClickHouse, dbt and Dagster.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The embedded ClickHouse: chdb's engine served over ClickHouse's HTTP interface."""
