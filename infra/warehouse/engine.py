@@ -99,9 +99,17 @@ class Connection:
         except Exception as exc:
             raise ClickHouseError.from_engine(exc) from None
 
-    def is_mutating(self, sql: str) -> bool:
-        """Whether the statement writes (data, schema or state outside the session)."""
-        return self.raw._conn.classify_query(sql)["query_class"].name == "MUTATING"
+    def check(self, sql: str, readonly_error: str | None) -> None:
+        """Refuse what ClickHouse's HTTP interface refuses: several statements, or a write when read-only.
+
+        ``readonly_error`` is the message for a write, or None when writes are allowed.
+        """
+        # classify_query parses without running (about 15 µs); chdb itself would run several statements
+        verdict = self.raw._conn.classify_query(sql)
+        if verdict["statement_count"] > 1:
+            raise ClickHouseError(errors.SYNTAX_ERROR, "Syntax error (Multi-statements are not allowed)")
+        if readonly_error and verdict["query_class"].name == "MUTATING":
+            raise ClickHouseError(errors.READONLY, readonly_error)
 
     def use(self, database: str) -> None:
         self.run(f"USE {quote_identifier(database)}", "TabSeparated")

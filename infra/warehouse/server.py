@@ -163,17 +163,8 @@ class Warehouse:
         text, statement, leading = await self._read_statement(opts.query, body)
         if not text.strip():
             raise ClickHouseError(errors.SYNTAX_ERROR, "Empty query")
-        readonly = opts.readonly or (2 if request.method == "GET" else 0)
         head = text[: statement.head_end] if statement.is_insert_with_data else text
-        if readonly and lease.connection.is_mutating(head.decode(errors="replace")):
-            hint = (
-                " For queries over HTTP, method GET implies readonly. You should use method POST for modifying queries"
-                if request.method == "GET"
-                else ""
-            )
-            raise ClickHouseError(
-                errors.READONLY, f"{opts.credentials.user}: Cannot execute query in readonly mode.{hint}"
-            )
+        lease.connection.check(head.decode(errors="replace"), _readonly_error(request.method, opts))
         encoding = codecs.choose_encoding(request.headers.get("accept-encoding")) if opts.compress_response else None
         if statement.is_insert_with_data:
             assert statement.output_format is not None
@@ -294,6 +285,19 @@ class Warehouse:
         return headers
 
 
+_USE_POST = "You should use method POST for modifying queries"
+
+
+def _readonly_error(method: str, opts: options.Options) -> str | None:
+    """ClickHouse's READONLY message when the request may not write, else None."""
+    refusal = f"{opts.credentials.user}: Cannot execute query in readonly mode."
+    if opts.readonly:
+        return refusal
+    if method == "GET":
+        return f"{refusal} For queries over HTTP, method GET implies readonly. {_USE_POST}"
+    return None
+
+
 async def _decoded_body(request: Request) -> AsyncIterator[bytes]:
     decoder = codecs.decoder_for(request.headers.get("content-encoding"))
     async for chunk in request.stream():
@@ -394,6 +398,7 @@ def create_app(config: ServerConfig) -> Starlette:
         finally:
             expiry.cancel()
             await warehouse.stop()
+            log.info("stopped: engine closed, %s flushed", config.data_dir)
 
     return Starlette(
         routes=[

@@ -1,0 +1,1 @@
+"""Embedded ClickHouse over HTTP vs chdb in-process: the parts of ``tests.benchmarks.warehouse_bench``."""
