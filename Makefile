@@ -1,11 +1,11 @@
-# Clickpath: `make up` brings the stack up with demo data, `make test` runs every test.
+# Clickpath: `make up` brings the whole stack up, `make test` runs every test against real services.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint bench-warehouse clean
+.PHONY: install system-packages up down status test lint bench-warehouse clean
 
 install: $(STAMP)
 
@@ -17,7 +17,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-test: install
+# PostgreSQL, Redis, a JDK and Maven from Debian, when missing.
+system-packages:
+	@infra/system-packages.sh
+
+up: install system-packages
+	$(BIN)/clickpath up
+
+down:
+	@if [ -x $(BIN)/clickpath ]; then $(BIN)/clickpath down; else echo "nothing to stop"; fi
+
+status: install
+	$(BIN)/clickpath status
+
+# The tests start their own stack (own ports, own home), so a running `make up` is never touched.
+test: install system-packages
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

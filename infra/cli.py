@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from infra.stack.cli import register as register_stack
 from infra.warehouse.cli import app as warehouse_app
 
 app = typer.Typer(help="Clickpath: product analytics on Kafka, ClickHouse, dbt and Dagster.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
+register_stack(app)
 
 
 def main() -> None:

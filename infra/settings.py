@@ -1,6 +1,9 @@
 """Everything a Clickpath process needs to know about its surroundings, from ``CLICKPATH_*`` variables.
 
-One class, read once per process; a ``.env`` file in the working directory is honoured too.
+One class, read once per process; a ``.env`` file in the working directory is honoured too. Each
+outside service has a URL setting: left unset, the local stack runs that service itself on its local
+port (shifted by ``CLICKPATH_PORT_OFFSET``); set, the local stack leaves it alone and everything talks
+to the URL instead.
 """
 
 from __future__ import annotations
@@ -11,21 +14,81 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The local stack's ports before CLICKPATH_PORT_OFFSET (see docs/STACK.md).
+LOCAL_PORTS = {
+    "clickhouse": 8123,
+    "kafka": 9092,
+    "kafka_controller": 9093,
+    "postgres": 5432,
+    "redis": 6379,
+    "capture": 8000,
+    "api": 8001,
+    "dashboard": 3000,
+    "dagster": 3001,
+    "streamlit": 8501,
+    "example": 8080,
+}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CLICKPATH_", env_file=".env", extra="ignore")
 
     home: Path = Path(".clickpath")
-    """Where the local stack keeps its state (data, logs, demo credentials)."""
+    """Where the local stack keeps its state: data, logs, the supervisor's socket, demo credentials."""
 
-    clickhouse_url: str = "http://127.0.0.1:8123"
-    """ClickHouse's HTTP interface; the local stack serves the embedded engine here."""
+    port_offset: int = 0
+    """Added to every local port, so a second stack (the tests') runs beside the first."""
+
+    clickhouse_url: str | None = None
+    """ClickHouse's HTTP interface, e.g. http://user:password@host:8123. Unset: the embedded server."""
+
+    clickhouse_database: str = "clickpath"
+    """The database Clickpath's tables live in."""
+
+    kafka_bootstrap_servers: str | None = None
+    """Kafka brokers, host:port[,host:port]. Unset: the local single-node broker."""
+
+    kafka_events_topic: str = "clickpath_events"
+    kafka_dlq_topic: str = "clickpath_events_dlq"
+    kafka_partitions: int = 6
+    """Partitions of the events topic (and of its dead-letter topic); more only ever get added."""
+
+    kafka_replication_factor: int = 1
+
+    database_url: str | None = None
+    """PostgreSQL as a SQLAlchemy URL (postgresql+psycopg://…). Unset: the local server."""
+
+    redis_url: str | None = None
+    """Redis, redis://host:port/db. Unset: the local server."""
 
     warehouse_user: str = "default"
     """The user the embedded ClickHouse server accepts."""
 
     warehouse_password: SecretStr = SecretStr("")
     """That user's password; empty means none, as ClickHouse's ``default`` user out of the box."""
+
+    def port(self, service: str) -> int:
+        return LOCAL_PORTS[service] + self.port_offset
+
+    @property
+    def effective_clickhouse_url(self) -> str:
+        return self.clickhouse_url or f"http://127.0.0.1:{self.port('clickhouse')}"
+
+    @property
+    def effective_kafka_bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.port('kafka')}"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"postgresql+psycopg://clickpath@127.0.0.1:{self.port('postgres')}/clickpath"
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.port('redis')}/0"
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.resolve()
 
 
 @lru_cache

@@ -1,0 +1,108 @@
+"""`up`, `down` and `status` of the local stack."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from infra.migrations import migrate
+from infra.settings import Settings
+from infra.stack.service import Service
+from infra.stack.services import stack
+from infra.stack.supervisor import Supervisor
+
+Say = Callable[[str], None]
+POLL_S = 0.5
+
+
+@dataclass(frozen=True)
+class Health:
+    service: Service
+    state: str
+    """The process manager's state for a local service; "outside" for one that runs elsewhere."""
+    healthy: bool
+    detail: str
+
+
+def up(settings: Settings, say: Say) -> dict[str, object]:
+    """Start whatever is not running, wait until each service answers, migrate; safe to run again."""
+    home = settings.home_dir
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o755)  # the postgres user (when we run as root) must reach its data directory inside
+    services = stack(settings)
+    for service in services:
+        if service.prepare:
+            say(f"{service.name}: {service.prepare()}")
+    supervisor = Supervisor(home)
+    _check_ports_free(services, supervisor.states())
+    supervisor.write_config(services)
+    say(supervisor.start())
+    for service in services:
+        say(f"{service.name}: {wait_healthy(service, supervisor)}")
+    migrate(settings, say)
+    summary = describe(settings, services)
+    (home / "demo.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _check_ports_free(services: list[Service], states: dict[str, str]) -> None:
+    """A port taken by someone else would make a health check talk to the wrong server: refuse early."""
+    for service in services:
+        if service.program is None or states.get(service.name) in ("RUNNING", "STARTING"):
+            continue
+        for port in service.program.ports:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    raise RuntimeError(
+                        f"port {port} for {service.name} is taken by another process: stop it, "
+                        "or shift the stack with CLICKPATH_PORT_OFFSET, or point the service's URL setting at it"
+                    )
+
+
+def wait_healthy(service: Service, supervisor: Supervisor) -> str:
+    """Poll until the service answers (running its after-start step first, once it can)."""
+    started = time.monotonic()
+    deadline = started + service.ready_timeout_s
+    while True:
+        try:
+            done = f"{service.after_start()}, " if service.after_start else ""
+            return f"{done}{service.check()}, healthy after {time.monotonic() - started:.1f}s"
+        except Exception as exc:  # each protocol fails in its own way until the service is up
+            state = supervisor.states().get(service.name) if service.local else "outside"
+            if time.monotonic() > deadline or state in ("FATAL", "BACKOFF", "EXITED"):
+                log = supervisor.logs / f"{service.name}.log"
+                raise RuntimeError(f"{service.name} is not healthy ({state}): {exc}; see {log}") from exc
+            time.sleep(POLL_S)
+
+
+def describe(settings: Settings, services: list[Service]) -> dict[str, object]:
+    """What `up` prints and writes to demo.json: where each service is (login and keys come later)."""
+    return {
+        "services": {service.name: {"address": service.address, "local": service.local} for service in services},
+        "settings": {
+            "CLICKPATH_CLICKHOUSE_URL": settings.effective_clickhouse_url,
+            "CLICKPATH_KAFKA_BOOTSTRAP_SERVERS": settings.effective_kafka_bootstrap_servers,
+            "CLICKPATH_DATABASE_URL": settings.effective_database_url,
+            "CLICKPATH_REDIS_URL": settings.effective_redis_url,
+        },
+        "logs": str(settings.home_dir / "logs"),
+    }
+
+
+def down(settings: Settings) -> list[str]:
+    return Supervisor(settings.home_dir).stop()
+
+
+def status(settings: Settings) -> list[Health]:
+    states = Supervisor(settings.home_dir).states()
+    report = []
+    for service in stack(settings):
+        state = states.get(service.name, "NOT STARTED") if service.local else "outside"
+        try:
+            report.append(Health(service, state, True, service.check()))
+        except Exception as exc:  # report every failure, whatever the client raised
+            report.append(Health(service, state, False, str(exc) or type(exc).__name__))
+    return report
