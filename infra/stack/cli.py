@@ -56,12 +56,15 @@ def status() -> None:
     """Each service, where it runs and whether it answers through its own protocol; exit 1 if any does not."""
     report = lifecycle.status(get_settings())
     table = Table()
-    for column in ("service", "address", "process", "health", "detail"):
-        table.add_column(column)
+    for column in ("service", "address", "process", "memory", "health", "detail"):
+        table.add_column(column, justify="right" if column == "memory" else "left")
     for health in report:
         mark = "[green]healthy[/green]" if health.healthy else "[red]down[/red]"
         detail = health.detail.splitlines()[0] if health.detail else ""
-        table.add_row(health.service.name, health.service.address, health.state, mark, detail[:70])
+        memory = f"{health.memory_mib:.0f} MiB" if health.memory_mib is not None else ""
+        table.add_row(health.service.name, health.service.address, health.state, memory, mark, detail[:70])
+    total = sum(health.memory_mib or 0 for health in report)
+    table.caption = f"resident memory of the local processes: {total:.0f} MiB"
     console.print(table)
     if not all(health.healthy for health in report):
         raise typer.Exit(1)

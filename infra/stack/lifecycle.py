@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import psutil
+
 from infra.migrations import migrate
 from infra.settings import Settings
 from infra.stack.service import Service
@@ -25,6 +27,8 @@ class Health:
     """The process manager's state for a local service; "outside" for one that runs elsewhere."""
     healthy: bool
     detail: str
+    memory_mib: float | None = None
+    """Resident memory of the service's processes (children included), for a local one that runs."""
 
 
 def up(settings: Settings, say: Say) -> dict[str, object]:
@@ -97,12 +101,24 @@ def down(settings: Settings) -> list[str]:
 
 
 def status(settings: Settings) -> list[Health]:
-    states = Supervisor(settings.home_dir).states()
+    processes = Supervisor(settings.home_dir).processes()
     report = []
     for service in stack(settings):
-        state = states.get(service.name, "NOT STARTED") if service.local else "outside"
+        info = processes.get(service.name, {})
+        state = info.get("statename", "NOT STARTED") if service.local else "outside"
+        memory = resident_mib(info["pid"]) if info.get("pid") else None
         try:
-            report.append(Health(service, state, True, service.check()))
+            report.append(Health(service, state, True, service.check(), memory))
         except Exception as exc:  # report every failure, whatever the client raised
-            report.append(Health(service, state, False, str(exc) or type(exc).__name__))
+            report.append(Health(service, state, False, str(exc) or type(exc).__name__, memory))
     return report
+
+
+def resident_mib(pid: int) -> float | None:
+    """Resident memory of a process and its children (PostgreSQL's backends, for one)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+        return sum(process.memory_info().rss for process in processes) / 2**20
+    except psutil.Error:
+        return None

@@ -10,7 +10,6 @@ import typer
 import uvicorn
 
 from infra.settings import get_settings
-from infra.warehouse.server import KEEP_ALIVE_S, ServerConfig, create_app
 
 app = typer.Typer(
     help="The embedded ClickHouse: chdb's engine behind ClickHouse's HTTP interface.", no_args_is_help=True
@@ -32,6 +31,9 @@ def serve(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve ClickHouse's HTTP interface on DATA. The password comes from CLICKPATH_WAREHOUSE_PASSWORD."""
+    # imported here: loading chdb starts an engine, which the other `clickpath` commands must not pay for
+    from infra.warehouse.server import KEEP_ALIVE_S, ServerConfig, create_app
+
     settings = get_settings()
     config = ServerConfig(
         data_dir=data,

@@ -164,18 +164,19 @@ class Warehouse:
         if not text.strip():
             raise ClickHouseError(errors.SYNTAX_ERROR, "Empty query")
         head = text[: statement.head_end] if statement.is_insert_with_data else text
-        lease.connection.check(head.decode(errors="replace"), _readonly_error(request.method, opts))
+        # bytes that are not UTF-8 become U+FFFD, so the engine answers with its own syntax error
+        head_sql = head.decode(errors="replace")
+        lease.connection.check(head_sql, _readonly_error(request.method, opts))
         encoding = codecs.choose_encoding(request.headers.get("accept-encoding")) if opts.compress_response else None
         if statement.is_insert_with_data:
             assert statement.output_format is not None
-            summary = await self._insert(lease, head.decode(), statement.output_format, leading, body)
+            summary = await self._insert(lease, head_sql, statement.output_format, leading, body)
             await self._release(lease)
             return Response(b"", headers=self._headers(opts, opts.default_format, summary, None))
         output_format = statement.output_format or opts.default_format
-        sql_text = text.decode()
         if statement.streams:
-            return await self._stream(lease, sql_text, output_format, opts, encoding)
-        result = await to_thread.run_sync(lease.connection.run, sql_text, opts.default_format, opts.params)
+            return await self._stream(lease, head_sql, output_format, opts, encoding)
+        result = await to_thread.run_sync(lease.connection.run, head_sql, opts.default_format, opts.params)
         summary = Summary()
         summary.add_result(result)
         if statement.keyword == "USE":

@@ -337,6 +337,7 @@ def test_an_error_before_the_result_is_a_plain_error(http: httpx.Client) -> None
 def test_bad_requests_get_clickhouse_errors_and_the_server_keeps_serving(http: httpx.Client, table: str) -> None:
     refused(http.post("/", content="SELEC 1"), 62, 400)
     refused(http.post("/", content=""), 62, 400)
+    refused(http.post("/", content=b"SELECT '\xff\xfe"), 62, 400)  # not UTF-8, and not closed
     refused(
         http.post("/", params={"query": f"INSERT INTO {table} FORMAT CSV"}, content="1,a\nnot-a-number,b\n"), 27, 400
     )
