@@ -39,56 +39,74 @@ class _Identity:
         return b""
 
 
-@dataclass
-class _StreamDecoder:
-    """Adapts a library's streaming decompressor; ``is_done`` tells whether its end marker was seen."""
+class _Frame(Protocol):
+    """One compressed frame (or gzip member) being decoded: the shape of the standard decompressors."""
 
-    name: str
-    code: int
-    decompress: Callable[[bytes], bytes]
-    is_done: Callable[[], bool]
+    eof: bool
+    unused_data: bytes
+
+    def decompress(self, data: bytes) -> bytes: ...
+
+
+class _FramedDecoder:
+    """Decodes a body made of one or more frames back to back.
+
+    Clients may compress a body in pieces: clickhouse-connect sends one lz4 frame per block, and gzip
+    allows several members. Bytes past the end of one frame start the next, so none is dropped; a body
+    that ends inside a frame is refused.
+    """
+
+    def __init__(self, name: str, code: int, new_frame: Callable[[], _Frame]) -> None:
+        self._name, self._code, self._new_frame = name, code, new_frame
+        self._frame: _Frame | None = None
 
     def feed(self, data: bytes) -> bytes:
+        out = []
         try:
-            return self.decompress(data)
+            while data:
+                if self._frame is None or self._frame.eof:
+                    self._frame = self._new_frame()
+                out.append(self._frame.decompress(data))
+                data = self._frame.unused_data if self._frame.eof else b""
         except Exception as exc:  # each library raises its own error type
-            raise ClickHouseError(self.code, f"Cannot decompress {self.name} request body: {exc}") from exc
+            raise ClickHouseError(self._code, f"Cannot decompress {self._name} request body: {exc}") from exc
+        return b"".join(out)
 
     def finish(self) -> bytes:
-        if not self.is_done():
-            raise ClickHouseError(
-                self.code, f"Cannot decompress {self.name} request body: it ends before its last frame"
-            )
+        if self._frame is not None and not self._frame.eof:
+            raise ClickHouseError(self._code, f"Cannot decompress {self._name} request body: it ends inside a frame")
         return b""
 
 
-def _zlib_decoder(name: str, wbits: int) -> Decoder:
-    inflater = zlib.decompressobj(wbits)
-    return _StreamDecoder(name, errors.ZLIB_INFLATE_FAILED, inflater.decompress, lambda: inflater.eof)
+class _BrotliFrame:
+    """brotli's decompressor in the standard shape; a brotli stream is one frame."""
+
+    def __init__(self) -> None:
+        self._stream = brotli.Decompressor()
+        self.unused_data = b""
+
+    @property
+    def eof(self) -> bool:
+        return self._stream.is_finished()
+
+    def decompress(self, data: bytes) -> bytes:
+        return self._stream.process(data)
 
 
-def _lz4_decoder() -> Decoder:
-    frame = lz4.frame.LZ4FrameDecompressor()
-    return _StreamDecoder("lz4", errors.LZ4_DECODER_FAILED, frame.decompress, lambda: frame.eof)
+_GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib's way of saying "with a gzip header and trailer"
 
 
-def _zstd_decoder() -> Decoder:
-    frame = zstd.ZstdDecompressor()
-    return _StreamDecoder("zstd", errors.ZSTD_DECODER_FAILED, frame.decompress, lambda: frame.eof)
-
-
-def _brotli_decoder() -> Decoder:
-    stream = brotli.Decompressor()
-    return _StreamDecoder("br", errors.BROTLI_READ_FAILED, stream.process, stream.is_finished)
+def _framed(name: str, code: int, new_frame: Callable[[], _Frame]) -> Callable[[], Decoder]:
+    return lambda: _FramedDecoder(name, code, new_frame)
 
 
 _DECODERS: dict[str, Callable[[], Decoder]] = {
-    "gzip": lambda: _zlib_decoder("gzip", 16 + zlib.MAX_WBITS),
-    "x-gzip": lambda: _zlib_decoder("gzip", 16 + zlib.MAX_WBITS),
-    "deflate": lambda: _zlib_decoder("deflate", zlib.MAX_WBITS),
-    "lz4": _lz4_decoder,
-    "zstd": _zstd_decoder,
-    "br": _brotli_decoder,
+    "gzip": _framed("gzip", errors.ZLIB_INFLATE_FAILED, lambda: zlib.decompressobj(_GZIP_WBITS)),
+    "x-gzip": _framed("gzip", errors.ZLIB_INFLATE_FAILED, lambda: zlib.decompressobj(_GZIP_WBITS)),
+    "deflate": _framed("deflate", errors.ZLIB_INFLATE_FAILED, zlib.decompressobj),
+    "lz4": _framed("lz4", errors.LZ4_DECODER_FAILED, lz4.frame.LZ4FrameDecompressor),
+    "zstd": _framed("zstd", errors.ZSTD_DECODER_FAILED, zstd.ZstdDecompressor),
+    "br": _framed("br", errors.BROTLI_READ_FAILED, _BrotliFrame),
 }
 
 
@@ -149,7 +167,7 @@ _ENCODERS: dict[str, Callable[[int], Encoder]] = {
     "lz4": _Lz4Encoder,
     "zstd": _zstd_encoder,
     "br": _brotli_encoder,
-    "gzip": lambda level: _zlib_encoder(level, 16 + zlib.MAX_WBITS),
+    "gzip": lambda level: _zlib_encoder(level, _GZIP_WBITS),
     "deflate": lambda level: _zlib_encoder(level, zlib.MAX_WBITS),
 }
 

@@ -252,6 +252,30 @@ def test_compressed_request_bodies(http: httpx.Client, table: str, encoding: str
     assert ok(http.get("/", params={"query": f"SELECT count() FROM {table}"})).text == "1001\n"
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "lz4", "zstd"])
+def test_a_body_of_several_frames_streamed_in_odd_pieces_lands_whole(
+    http: httpx.Client, table: str, encoding: str
+) -> None:
+    blocks = [
+        b"".join(b"%d,s%d\n" % (i, i) for i in range(start, start + 20_000)) for start in range(0, 100_000, 20_000)
+    ]
+    body = b"".join(COMPRESSORS[encoding](block) for block in blocks)  # one frame per block, as clickhouse-connect
+
+    def pieces() -> Iterator[bytes]:  # sent chunked, split inside frames
+        for start in range(0, len(body), 9_973):
+            yield body[start : start + 9_973]
+
+    ok(
+        http.post(
+            "/",
+            params={"query": f"INSERT INTO {table} FORMAT CSV"},
+            content=pieces(),
+            headers={"Content-Encoding": encoding},
+        )
+    )
+    assert ok(http.get("/", params={"query": f"SELECT count(), sum(a) FROM {table}"})).text == "100000\t4999950000\n"
+
+
 @pytest.mark.parametrize("encoding", COMPRESSORS)
 def test_compressed_responses_when_asked(warehouse: WarehouseProcess, encoding: str) -> None:
     query = {"query": "SELECT number FROM numbers(100000)", "enable_http_compression": "1"}

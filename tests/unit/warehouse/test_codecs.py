@@ -38,6 +38,20 @@ def test_request_bodies_decode_chunk_by_chunk(name: str) -> None:
     assert decode_in_pieces(name, COMPRESSORS[name](DATA)) == DATA
 
 
+@pytest.mark.parametrize("name", ["gzip", "deflate", "lz4", "zstd"])
+@pytest.mark.parametrize("piece", [1, 7, 4096, 65536, 10**9])
+def test_bodies_of_several_frames_lose_nothing_wherever_the_pieces_split(name: str, piece: int) -> None:
+    # clickhouse-connect compresses an insert block by block: one lz4 frame each, back to back
+    parts = [DATA[:1000], DATA[1000:300_000], DATA[300_000:]]
+    body = b"".join(COMPRESSORS[name](part) for part in parts)
+    assert decode_in_pieces(name, body, piece=piece if piece > 1 else 97) == DATA
+
+
+def test_an_empty_body_decodes_to_nothing() -> None:
+    for name in COMPRESSORS:
+        assert decode_in_pieces(name, b"") == b""
+
+
 @pytest.mark.parametrize("name", COMPRESSORS)
 def test_a_truncated_body_is_refused_with_the_codecs_error(name: str) -> None:
     blob = COMPRESSORS[name](DATA)
