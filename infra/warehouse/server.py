@@ -28,7 +28,7 @@ from infra.warehouse import codecs, errors, options, sql
 from infra.warehouse.engine import Connection, Engine, Summary
 from infra.warehouse.errors import ClickHouseError
 from infra.warehouse.responses import ReleasingStreamingResponse, content_type, error_response, exception_block
-from infra.warehouse.sessions import Session, SessionRegistry
+from infra.warehouse.sessions import Overlay, Session, SessionRegistry
 
 log = logging.getLogger("clickpath.warehouse")
 
@@ -56,8 +56,6 @@ class Lease:
     query_id: str
     session: Session | None = None
     close_session: bool = False
-    restore_settings: dict[str, str] = field(default_factory=dict)
-    restore_database: str | None = None
     stream: Any = None
     released: bool = False
 
@@ -133,14 +131,8 @@ class Warehouse:
             connection = session.connection
         else:
             connection = await to_thread.run_sync(self.engine.connect)
-        lease = Lease(connection, opts.query_id, session, opts.close_session)
         self.running.add(opts.query_id)
-        try:
-            await to_thread.run_sync(_prepare, lease, opts)
-        except BaseException:
-            await self._release(lease)
-            raise
-        return lease
+        return Lease(connection, opts.query_id, session, opts.close_session)
 
     async def _release(self, lease: Lease) -> None:
         if lease.released:
@@ -150,11 +142,8 @@ class Warehouse:
         if lease.session is None:
             await to_thread.run_sync(_close, lease)
             return
-        try:
-            await to_thread.run_sync(_restore, lease)
-        except ClickHouseError:
-            log.exception("could not restore session %s; closing it", lease.session.id)
-            lease.close_session = True
+        if lease.stream is not None:
+            await to_thread.run_sync(_cancel_stream, lease)
         self.sessions.release(lease.session, close=lease.close_session)
 
     async def _execute(
@@ -163,6 +152,7 @@ class Warehouse:
         text, statement, leading = await self._read_statement(opts.query, body)
         if not text.strip():
             raise ClickHouseError(errors.SYNTAX_ERROR, "Empty query")
+        await to_thread.run_sync(_prepare, lease, opts, statement.keyword)
         head = text[: statement.head_end] if statement.is_insert_with_data else text
         # bytes that are not UTF-8 become U+FFFD, so the engine answers with its own syntax error
         head_sql = head.decode(errors="replace")
@@ -180,7 +170,6 @@ class Warehouse:
         summary = Summary()
         summary.add_result(result)
         if statement.keyword == "USE":
-            lease.restore_database = None
             await to_thread.run_sync(lease.connection.current_database)
         await self._release(lease)
         encoder = codecs.encoder_for(encoding, opts.compression_level)
@@ -330,23 +319,16 @@ async def _rest_of_stream(lease: Lease, held: list[bytes], encoder: codecs.Encod
 # -- blocking steps, run in worker threads ------------------------------------------------------
 
 
-def _prepare(lease: Lease, opts: options.Options) -> None:
-    """Apply the request's settings and database; remember what a session had, to put it back."""
-    connection = lease.connection
-    if lease.session is not None and opts.settings:
-        lease.restore_settings = connection.current_settings(opts.settings)
-    connection.set(opts.settings)
-    if opts.database and opts.database != connection.database:
-        lease.restore_database = connection.database
-        connection.use(opts.database)
-
-
-def _restore(lease: Lease) -> None:
-    _cancel_stream(lease)
-    if lease.restore_settings:
-        lease.connection.set(lease.restore_settings)
-    if lease.restore_database:
-        lease.connection.use(lease.restore_database)
+def _prepare(lease: Lease, opts: options.Options, keyword: str) -> None:
+    """Give the connection the request's settings and database, for this request only."""
+    if lease.session is None:
+        lease.connection.set(opts.settings)
+        if opts.database:
+            lease.connection.use(opts.database)
+    elif keyword in ("SET", "USE"):
+        lease.session.take_off()  # it changes the session itself, which must not keep a request's overlay
+    else:
+        lease.session.wear(Overlay(opts.settings, opts.database))
 
 
 def _close(lease: Lease) -> None:

@@ -18,6 +18,14 @@ DEFAULT_TIMEOUT_S = 60  # ClickHouse's default_session_timeout
 MAX_TIMEOUT_S = 3600  # ClickHouse's max_session_timeout
 
 
+@dataclass(frozen=True)
+class Overlay:
+    """What one request lays over its session for itself alone: its URL settings and ``database``."""
+
+    settings: dict[str, str] = field(default_factory=dict)
+    database: str | None = None
+
+
 @dataclass
 class Session:
     id: str
@@ -25,6 +33,40 @@ class Session:
     timeout_s: float
     busy: bool = False
     expires_at: float = field(default=0.0)
+    overlay: Overlay = field(default_factory=Overlay)
+    _saved_settings: dict[str, str] = field(default_factory=dict)
+    _saved_database: str | None = None
+
+    def wear(self, overlay: Overlay) -> None:
+        """Run the connection with a request's overlay (blocking: call from a worker thread).
+
+        The overlay stays on after the request: a client's next request usually brings the same one
+        (clickhouse-connect sends its settings every time) and then costs no engine call. A request
+        with a different overlay takes the old one off first, so the session's own state never shows
+        a request's settings.
+        """
+        if overlay == self.overlay:
+            return
+        self.take_off()
+        try:
+            if overlay.settings:
+                self._saved_settings = self.connection.current_settings(overlay.settings)
+                self.connection.set(overlay.settings)
+            if overlay.database and overlay.database != self.connection.database:
+                self._saved_database = self.connection.database
+                self.connection.use(overlay.database)
+        except BaseException:
+            self.take_off()
+            raise
+        self.overlay = overlay
+
+    def take_off(self) -> None:
+        """Put back the session's own settings and database (before a SET or USE changes them)."""
+        if self._saved_settings:
+            self.connection.set(self._saved_settings)
+        if self._saved_database:
+            self.connection.use(self._saved_database)
+        self._saved_settings, self._saved_database, self.overlay = {}, None, Overlay()
 
 
 def parse_timeout(value: str | None) -> float:

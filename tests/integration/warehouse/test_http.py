@@ -208,6 +208,13 @@ def test_session_keeps_set_use_and_temporary_tables(http: httpx.Client) -> None:
     ok(http.get("/", params={**session, "query": "SELECT 1", "max_threads": "1", "database": "default"}))
     assert ok(http.get("/", params={**session, "query": "SELECT getSetting('max_threads')"})).text == "2\n"
     assert ok(http.get("/", params={**session, "query": "SELECT currentDatabase()"})).text == "system\n"
+    # a SET sent with per-query settings changes the session, and the per-query ones still go away
+    ok(http.post("/", params={**session, "max_threads": "1"}, content="SET max_threads = 5"))
+    assert (
+        ok(http.get("/", params={**session, "query": "SELECT getSetting('max_threads')", "max_threads": "1"})).text
+        == "1\n"
+    )
+    assert ok(http.get("/", params={**session, "query": "SELECT getSetting('max_threads')"})).text == "5\n"
     # another session sees none of it
     refused(http.get("/", params={"session_id": uuid.uuid4().hex, "query": "SELECT x FROM tmp"}), 60, 404)
 
