@@ -123,20 +123,20 @@ class Connection:
         """Apply settings to this connection; an unknown name is refused as ClickHouse refuses it."""
         if not settings:
             return
-        for name in settings:
-            if not _IDENTIFIER.match(name):
-                raise ClickHouseError(errors.UNKNOWN_SETTING, f"Unknown setting '{name}'")
+        _check_setting_names(settings)
         assignments = ", ".join(f"{name} = {quote_string(value)}" for name, value in settings.items())
         self.run(f"SET {assignments}", "TabSeparated")
 
     def current_settings(self, names: Iterable[str]) -> dict[str, str]:
-        """The connection's values of the named settings (unknown names are left out)."""
-        wanted = ", ".join(quote_string(name) for name in names if _IDENTIFIER.match(name))
+        """The connection's values of the named settings; an unknown name is refused as by SET."""
+        wanted = list(names)
+        _check_setting_names(wanted)
         if not wanted:
             return {}
-        rows = self.run(f"SELECT name, value FROM system.settings WHERE name IN ({wanted})", "JSONCompactEachRow")
-        text = rows.bytes().decode()
-        return dict(_parse_pairs(text))
+        # getSetting() is about four times quicker than reading system.settings in chdb
+        columns = ", ".join(f"toString(getSetting({quote_string(name)}))" for name in wanted)
+        values = json.loads(self.run(f"SELECT {columns}", "JSONCompactEachRow").bytes())
+        return dict(zip(wanted, values, strict=True))
 
     def close(self) -> None:
         if not self.closed:
@@ -144,11 +144,11 @@ class Connection:
             self.raw.close()
 
 
-def _parse_pairs(text: str) -> Iterable[tuple[str, str]]:
-    for line in text.splitlines():
-        if line:
-            name, value = json.loads(line)
-            yield name, value
+def _check_setting_names(names: Iterable[str]) -> None:
+    """Names go into SQL unquoted, so anything but an identifier is refused before it gets there."""
+    for name in names:
+        if not _IDENTIFIER.match(name):
+            raise ClickHouseError(errors.UNKNOWN_SETTING, f"Unknown setting '{name}'")
 
 
 class Engine:

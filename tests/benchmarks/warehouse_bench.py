@@ -18,6 +18,7 @@ import gc
 import os
 import platform
 import shutil
+import subprocess
 import tempfile
 import time
 from importlib.metadata import version
@@ -31,6 +32,7 @@ from tests.benchmarks.warehouse.sides import Sides
 
 DEFAULT_OUT = Path(".clickpath/reports/warehouse-bench")
 STEPS = ("insert", "group-by", "latency")
+BUSY_LOAD = 0.5  # 1-minute load average above which the machine is not idle before the run starts
 PAYLOADS = {"dataframe": steps.DATAFRAME, "columns": steps.COLUMN_LISTS, "native": steps.NATIVE_BODY}
 
 
@@ -72,7 +74,7 @@ def run_steps(args: argparse.Namespace, sides: Sides, results: Results, notes: l
         payload = build_payload(args.rows)
         gc.collect()
         gc.freeze()  # the payload lives all run: keep the collector from walking its millions of objects each time
-        steps.measure_inserts(sides, payload, args.payloads, args.rounds, results, progress)
+        notes += steps.measure_inserts(sides, payload, args.payloads, args.rounds, results, progress)
     if "group-by" in args.steps:
         progress(f"group by: loading {args.group_rows:,} rows on both engines")
         steps.load_big_table(sides, args.group_rows, results, progress)
@@ -87,12 +89,32 @@ def environment(sides: Sides) -> dict[str, Any]:
         "cpu": _cpu_model(),
         "platform": platform.platform(),
         "python": platform.python_version(),
+        "server code": _server_code(),
         "clickhouse": sides.server_client.command("SELECT version()"),
         "chdb-core": version("chdb-core"),
         "clickhouse-connect": version("clickhouse-connect"),
-        "server pid": sides.server.pid,
-        "bench pid": os.getpid(),
     }
+
+
+def _server_code() -> str:
+    """The commit the measured server code comes from, and its uncommitted changes: the numbers belong to them."""
+    try:
+        commit = _git("rev-parse", "--short", "HEAD")
+        changed = _git("status", "--porcelain", "--", "infra/warehouse").splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git work tree)"
+    if not changed:
+        return commit
+    return f"{commit} + uncommitted: {', '.join(line[3:] for line in changed)}"
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _load() -> str:
+    """The 1, 5 and 15-minute load averages: other work on the machine is the usual cause of noisy rounds."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _cpu_model() -> str:
@@ -107,9 +129,14 @@ def write_report(out: Path, results: Results, header: dict[str, Any], notes: lis
     text = report.markdown(results, header, notes)
     (out / "results.md").write_text(text)
     report.write_json(out / "results.json", results, header, notes)
-    title = f"Embedded ClickHouse over HTTP vs chdb in-process — {header['started']}, {header['cpus']} CPUs"
+    title = f"Embedded ClickHouse over HTTP vs chdb in-process — {header['started']}, {os.cpu_count()} CPUs"
     report.draw_chart(out / "chart.png", results, title)
     return text
+
+
+def _remove(work_dir: Path, keep: bool) -> None:
+    if not keep:
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,21 +145,29 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="warehouse-bench-"))
     started, clock = dt.datetime.now().astimezone().isoformat(timespec="seconds"), time.monotonic()
+    load_before = _load()
+    if os.getloadavg()[0] > BUSY_LOAD:
+        progress(f"warning: load average {load_before} before the run: other work will make the numbers noisy")
     progress(f"starting the server and the in-process engine under {work_dir}")
-    sides = Sides.open(work_dir, args.out / "server.log")
-    results, notes = Results(), []
-    header: dict[str, Any] = {"started": started, **environment(sides)}
-    header["config"] = {k: v if not isinstance(v, Path) else str(v) for k, v in vars(args).items()}
     try:
+        sides = Sides.open(work_dir, args.out / "server.log")
+    except BaseException:
+        _remove(work_dir, args.keep_data)
+        raise
+    results, notes = Results(), []
+    header: dict[str, Any] = {"started": started, "load average before": load_before}
+    try:
+        header.update(environment(sides))
+        header["config"] = {k: v if not isinstance(v, Path) else str(v) for k, v in vars(args).items()}
         run_steps(args, sides, results, notes, progress)
     except BaseException as exc:  # still report what was measured before the failure or Ctrl-C
         notes.append(f"run aborted: {type(exc).__name__}: {exc}")
         raise
     finally:
         sides.close()
-        if not args.keep_data:
-            shutil.rmtree(work_dir, ignore_errors=True)
+        _remove(work_dir, args.keep_data)
         header["duration_s"] = round(time.monotonic() - clock, 1)
+        header["load average after (includes this run)"] = _load()
         summary = write_report(args.out, results, header, notes)
         print("\n" + summary, flush=True)
         progress(f"wrote {args.out / 'results.md'}, results.json, chart.png and server.log")

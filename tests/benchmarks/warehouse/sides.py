@@ -38,7 +38,14 @@ class Sides:
     def open(cls, work_dir: Path, server_log: Path) -> Sides:
         server_log.unlink(missing_ok=True)
         server = WarehouseProcess(work_dir / "server-data", server_log).start()
-        local_dir = work_dir / "in-process-data"
+        try:
+            return cls._around(server, work_dir / "in-process-data")
+        except BaseException:
+            server.stop()
+            raise
+
+    @classmethod
+    def _around(cls, server: WarehouseProcess, local_dir: Path) -> Sides:
         local_dir.mkdir(parents=True, exist_ok=True)
         # chdb compares engine paths literally: open the raw handle on the path clickhouse-connect resolves to.
         local_path = os.path.realpath(local_dir)

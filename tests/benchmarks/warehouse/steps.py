@@ -110,14 +110,17 @@ def native_body(sides: Sides, payload: Payload) -> bytes:
 
 def measure_inserts(
     sides: Sides, payload: Payload, cases: list[str], rounds: int, results: Results, progress: Progress
-) -> None:
+) -> list[str]:
+    """Insert throughput per case and variant; returns notes on warm-up inserts that failed."""
     variants = insert_variants(sides, payload, cases)
     tables = (f"bench_insert_{n}" for n in itertools.count())
+    notes: list[str] = []
     progress(f"insert: warm-up, {len(variants)} variants × {payload.rows:,} rows")
     for variant in variants:
         outcome = insert_once(sides, variant, payload.rows, next(tables))
         if isinstance(outcome, str):
-            progress(f"insert: warm-up {variant.case} · {variant.variant} failed: {outcome}")
+            notes.append(f"insert warm-up · {variant.case} · {variant.variant} failed: {outcome}")
+            progress(notes[-1])
     for round_index in range(rounds):
         for case in cases:
             for variant in round_order([v for v in variants if v.case == case], round_index):
@@ -130,6 +133,7 @@ def measure_inserts(
                     record.values.append(payload.rows / outcome)
                     shown = f"{payload.rows / outcome:>12,.0f} rows/s ({outcome:.3f} s)"
                 progress(f"insert round {round_index + 1}/{rounds}: {case} · {variant.variant}: {shown}")
+    return notes
 
 
 def insert_once(sides: Sides, variant: InsertVariant, rows: int, table: str) -> float | str:

@@ -180,6 +180,13 @@ def test_settings_apply_to_one_query_and_unknown_ones_are_refused(http: httpx.Cl
     assert ok(http.get("/", params={"query": query})).text != "1\n"
     text = refused(http.get("/", params={"query": "SELECT 1", "no_such_setting": "1"}), 115, 404)
     assert "Unknown setting 'no_such_setting'" in text
+    # names go into SQL: anything but an identifier is refused before it gets there
+    refused(http.get("/", params={"query": "SELECT 1", "max_threads = 1; DROP TABLE x --": "1"}), 115, 404)
+    # values are quoted, whatever they hold
+    value = ok(
+        http.get("/", params={"query": "SELECT getSetting('format_csv_delimiter')", "format_csv_delimiter": "'"})
+    )
+    assert value.text == "\\'\n"
 
 
 def test_several_statements_are_refused(http: httpx.Client) -> None:
