@@ -8,6 +8,7 @@ to the URL instead.
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -67,6 +68,17 @@ class Settings(BaseSettings):
     warehouse_password: SecretStr = SecretStr("")
     """That user's password; empty means none, as ClickHouse's ``default`` user out of the box."""
 
+    secret_key: SecretStr | None = None
+    """Signs the API's tokens. Unset: a random key kept in the stack's home (fine for one machine only)."""
+
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    login_limit_per_account: str = "5/minute"
+    """Log-in attempts allowed per e-mail address, in the `limits` notation."""
+    login_limit_per_ip: str = "30/minute"
+    project_key_cache_s: int = 60
+    """How long a resolved project key stays in Redis; rotation and revocation also clear it at once."""
+
     def port(self, service: str) -> int:
         return LOCAL_PORTS[service] + self.port_offset
 
@@ -89,6 +101,17 @@ class Settings(BaseSettings):
     @property
     def home_dir(self) -> Path:
         return self.home.resolve()
+
+    def signing_key(self) -> str:
+        """The secret that signs tokens: the setting, else one generated once into the home (mode 600)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.home_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
 
 @lru_cache

@@ -43,6 +43,10 @@ def up() -> None:
     for name, service in summary["services"].items():  # type: ignore[union-attr]
         table.add_row(name, service["address"], "here" if service["local"] else "outside")
     console.print(table)
+    account = summary["demo"]
+    console.print(f"demo login: {account['email']} / {account['password']}  (project {account['project_id']})")
+    console.print(f"project API key (SDKs): {account['project_api_key']}")
+    console.print(f"personal API key (API, Streamlit): {account['personal_api_key']}")
     console.print(f"Written to {get_settings().home_dir / 'demo.json'}; logs in {summary['logs']}")
 
 

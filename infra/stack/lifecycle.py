@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from api import demo
 from infra.migrations import migrate
 from infra.settings import Settings
 from infra.stack.service import Service
@@ -36,6 +37,7 @@ def up(settings: Settings, say: Say) -> dict[str, object]:
     home = settings.home_dir
     home.mkdir(parents=True, exist_ok=True)
     home.chmod(0o755)  # the postgres user (when we run as root) must reach its data directory inside
+    settings.signing_key()  # made once, before the API and the CLI could race to make it
     services = stack(settings)
     for service in services:
         if service.prepare:
@@ -47,8 +49,12 @@ def up(settings: Settings, say: Say) -> dict[str, object]:
     for service in services:
         say(f"{service.name}: {wait_healthy(service, supervisor)}")
     migrate(settings, say)
-    summary = describe(settings, services)
-    (home / "demo.json").write_text(json.dumps(summary, indent=2) + "\n")
+    demo_file = home / "demo.json"
+    previous = json.loads(demo_file.read_text()).get("demo", {}) if demo_file.exists() else {}
+    summary = describe(settings, services) | {"demo": demo.ensure(settings, previous)}
+    say(f"demo account: {summary['demo']['email']}")
+    demo_file.write_text(json.dumps(summary, indent=2) + "\n")
+    demo_file.chmod(0o600)  # it holds the demo password and keys
     return summary
 
 
@@ -83,7 +89,7 @@ def wait_healthy(service: Service, supervisor: Supervisor) -> str:
 
 
 def describe(settings: Settings, services: list[Service]) -> dict[str, object]:
-    """What `up` prints and writes to demo.json: where each service is (login and keys come later)."""
+    """Where each service is and how to reach it: what `up` prints and writes to demo.json."""
     return {
         "services": {service.name: {"address": service.address, "local": service.local} for service in services},
         "settings": {

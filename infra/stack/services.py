@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import sys
 
+import httpx
+
 from infra import clients
 from infra.settings import Settings
 from infra.stack import kafka, postgres
@@ -77,5 +79,44 @@ def redis(settings: Settings) -> Service:
     return Service("redis", settings.effective_redis_url, lambda: _redis_check(settings), program)
 
 
+def clickpath_environment(settings: Settings) -> dict[str, str]:
+    """What Clickpath's own processes must see to share the stack's settings, whoever started supervisord."""
+    environment = {"CLICKPATH_HOME": str(settings.home_dir), "CLICKPATH_PORT_OFFSET": str(settings.port_offset)}
+    outside = {
+        "CLICKPATH_CLICKHOUSE_URL": settings.clickhouse_url,
+        "CLICKPATH_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "CLICKPATH_DATABASE_URL": settings.database_url,
+        "CLICKPATH_REDIS_URL": settings.redis_url,
+    }
+    return environment | {name: value for name, value in outside.items() if value is not None}
+
+
+def _http_check(url: str) -> str:
+    response = httpx.get(url, timeout=5)
+    response.raise_for_status()
+    return f"HTTP {response.status_code}"
+
+
+def api(settings: Settings) -> Service:
+    port = settings.port("api")
+    program = Program(
+        command=[
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        ports=(port,),
+        environment=clickpath_environment(settings),
+    )
+    return Service("api", f"http://127.0.0.1:{port}", lambda: _http_check(f"http://127.0.0.1:{port}/health"), program)
+
+
 def stack(settings: Settings) -> list[Service]:
-    return [clickhouse(settings), kafka.service(settings), postgres.service(settings), redis(settings)]
+    return [clickhouse(settings), kafka.service(settings), postgres.service(settings), redis(settings), api(settings)]

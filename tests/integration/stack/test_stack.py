@@ -12,7 +12,7 @@ from infra.migrations import clickhouse as clickhouse_migrations
 from infra.stack.supervisor import Supervisor
 from tests.support.stack import Stack
 
-SERVICES = ("clickhouse", "kafka", "postgres", "redis")
+SERVICES = ("clickhouse", "kafka", "postgres", "redis", "api")
 
 
 def test_every_service_is_healthy(stack: Stack) -> None:

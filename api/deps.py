@@ -1,0 +1,61 @@
+"""FastAPI dependencies as typed aliases: settings, the database session, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import db, security
+from api.access import Principal, Scope
+from api.errors import APIError
+from api.models import PersonalApiKey, User
+from infra.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_session(settings: SettingsDep) -> Iterator[Session]:
+    yield from db.session_scope(settings)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credential:
+        raise APIError(
+            401, "missing credentials: send Authorization: Bearer <token or personal API key>", headers=_UNAUTHORIZED
+        )
+    if credential.startswith(security.PERSONAL_KEY_PREFIX):
+        return _key_principal(session, credential)
+    user_id = security.read_token(settings, credential, "access")
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        raise APIError(401, "invalid or expired access token", headers=_UNAUTHORIZED)
+    return Principal(user, frozenset(Scope))
+
+
+def _key_principal(session: Session, credential: str) -> Principal:
+    key = session.scalar(select(PersonalApiKey).where(PersonalApiKey.token_hash == security.hash_key(credential)))
+    now = datetime.now(UTC)
+    if key is None or key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        raise APIError(401, "invalid, revoked or expired personal API key", headers=_UNAUTHORIZED)
+    key.last_used_at = now
+    session.commit()
+    return Principal(key.user, frozenset(Scope(scope) for scope in key.scopes), key)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
