@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.main import create_app
+from infra.settings import Settings
+from tests.support.api import Account, sign_up
+from tests.support.stack import Stack
+
+
+@pytest.fixture(scope="session")
+def api_settings(stack: Stack) -> Settings:
+    """The test stack's PostgreSQL and Redis (migrated by its `up`), and a signing key of this session.
+
+    Every TestClient request comes from one address, so the per-IP log-in limit is raised here; the
+    rate-limit test builds an app with tight limits of its own.
+    """
+    return stack.settings.model_copy(
+        update={"secret_key": SecretStr(secrets.token_urlsafe(32)), "login_limit_per_ip": "100000/minute"}
+    )
+
+
+@pytest.fixture(scope="session")
+def api(api_settings: Settings) -> Iterator[TestClient]:
+    """The API app in this process, on real PostgreSQL and Redis."""
+    with TestClient(create_app(api_settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def owner(api: TestClient) -> Account:
+    return sign_up(api)
