@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -16,8 +17,13 @@ UP_TIMEOUT_S = 600
 
 
 def free_offset(start: int = 10000, step: int = 500) -> int:
-    """A port offset at which every local port of the stack is free."""
-    for offset in range(start, 40000, step):
+    """A port offset at which every local port of the stack is free.
+
+    Tried in random order, so test sessions started side by side rarely reach for the same ports.
+    """
+    offsets = list(range(start, 40000, step))
+    random.shuffle(offsets)
+    for offset in offsets:
         if all(_port_free(port + offset) for port in LOCAL_PORTS.values()):
             return offset
     raise RuntimeError("no free port range for a test stack")
