@@ -49,7 +49,9 @@ def not_found(what: str) -> APIError:
     return APIError(404, f"{what} not found")
 
 
-def _response(status: int, code: str, message: str, field: str | None, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def _response(
+    status: int, code: str, message: str, field: str | None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = ErrorBody(error=ErrorDetail(code=code, message=message, field=field))
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api import access, accounts, audit
 from api.access import Action
@@ -91,13 +92,13 @@ def remove_member(organization_id: int, user_id: int, principal: PrincipalDep, s
     return Response(status_code=204)
 
 
-def _find(session: SessionDep, organization_id: int, user_id: int) -> Membership | None:
+def _find(session: Session, organization_id: int, user_id: int) -> Membership | None:
     return session.scalar(
         select(Membership).where(Membership.organization_id == organization_id, Membership.user_id == user_id)
     )
 
 
-def _keep_an_owner(session: SessionDep, organization_id: int) -> None:
+def _keep_an_owner(session: Session, organization_id: int) -> None:
     owners = session.scalar(
         select(func.count()).where(Membership.organization_id == organization_id, Membership.role == Role.OWNER)
     )
