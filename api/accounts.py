@@ -100,6 +100,6 @@ def create_personal_key(
         expires_at=expires_at,
     )
     session.add(key)
-    audit.record(session, user.id, None, "personal_key.created", f"user:{user.id}", scopes=key.scopes)
     session.flush()
+    audit.record(session, user.id, None, "personal_key.created", f"personal_key:{key.id}", scopes=key.scopes)
     return key, plaintext

@@ -64,7 +64,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
-        location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+        # loc holds field names and list indexes; a JSON syntax error puts a character offset there instead
+        names = [] if first.get("type") == "json_invalid" else first.get("loc", ())
+        location = [str(part) for part in names if part not in ("body", "query", "path")]
         field = ".".join(location) or None
         return _response(422, "invalid", f"{field or 'request'}: {first.get('msg', 'invalid')}", field)
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
+from typing import Annotated
 from zoneinfo import available_timezones
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from api.access import Scope
 from api.models import NAME_LENGTH, Role
 
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id cannot exist, and must not reach the database
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="An id (a positive 32-bit integer).")]
 Name = Field(min_length=1, max_length=NAME_LENGTH)
 Password = Field(min_length=8, max_length=256)
 _TIMEZONES = frozenset(available_timezones())
@@ -19,7 +24,7 @@ def _name(value: str) -> str:
     value = value.strip()
     if not value:
         raise ValueError("must not be blank")
-    if any(ord(char) < 32 for char in value):
+    if any(unicodedata.category(char) == "Cc" for char in value):
         raise ValueError("must not contain control characters")
     return value
 
@@ -27,8 +32,8 @@ def _name(value: str) -> str:
 class _Named(BaseModel):
     @field_validator("name", "organization_name", "project_name", check_fields=False)
     @classmethod
-    def _clean(cls, value: str) -> str:
-        return _name(value)
+    def _clean(cls, value: str | None) -> str | None:
+        return None if value is None else _name(value)
 
 
 class SignUp(_Named):
@@ -99,7 +104,7 @@ class MemberPublic(BaseModel):
     role: Role
 
 
-class MemberAdd(BaseModel):
+class MemberAdd(_Named):
     email: EmailStr
     role: Role = Role.MEMBER
     password: str | None = Field(default=None, min_length=8, max_length=256)

@@ -16,6 +16,7 @@ PROJECT_KEY_PREFIX = "phc_"
 PERSONAL_KEY_PREFIX = "phx_"
 KEY_BYTES = 32  # 256 bits of randomness: guessing is hopeless, so a fast hash is enough to keep the key
 ALGORITHM = "HS256"
+MAX_USER_ID = 2**31 - 1  # user ids are PostgreSQL integers
 TokenKind = Literal["access", "refresh"]
 
 _passwords = PasswordHash.recommended()  # argon2id with the library's current parameters
@@ -63,6 +64,7 @@ def read_token(settings: Settings, token: str, kind: TokenKind) -> int | None:
         claims = jwt.decode(token, settings.signing_key(), algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.PyJWTError:
         return None
-    if claims.get("kind") != kind or not str(claims["sub"]).isdigit():
+    subject = str(claims["sub"])
+    if claims.get("kind") != kind or not subject.isdigit() or not 0 < int(subject) <= MAX_USER_ID:
         return None
-    return int(claims["sub"])
+    return int(subject)

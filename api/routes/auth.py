@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from api import accounts, security
+from api.access import Scope
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES, APIError
 from api.models import User
@@ -64,4 +65,5 @@ def refresh(body: Refresh, session: SessionDep, settings: SettingsDep) -> Tokens
 @router.get("/users/me")
 def me(principal: PrincipalDep) -> Me:
     """The caller, with the organizations they belong to and their role in each."""
+    principal.require_scope(Scope.READ)
     return Me.model_validate(principal.user)

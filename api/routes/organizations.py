@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import access, accounts, audit
@@ -11,7 +11,7 @@ from api.access import Action
 from api.deps import PrincipalDep, SessionDep
 from api.errors import ERROR_RESPONSES, APIError, not_found
 from api.models import Membership, Role
-from api.schemas import MemberAdd, MemberPublic, MemberUpdate, OrganizationPublic
+from api.schemas import Id, MemberAdd, MemberPublic, MemberUpdate, OrganizationPublic
 
 router = APIRouter(prefix="/api/organizations", tags=["organizations"], responses=ERROR_RESPONSES)
 
@@ -24,7 +24,7 @@ def list_organizations(principal: PrincipalDep) -> list[OrganizationPublic]:
 
 
 @router.get("/{organization_id}/members")
-def list_members(organization_id: int, principal: PrincipalDep, session: SessionDep) -> list[MemberPublic]:
+def list_members(organization_id: Id, principal: PrincipalDep, session: SessionDep) -> list[MemberPublic]:
     """Everyone in the organization, with their role."""
     access.organization(session, principal, organization_id, Action.READ_ORGANIZATION)
     members = session.scalars(select(Membership).where(Membership.organization_id == organization_id)).all()
@@ -32,7 +32,7 @@ def list_members(organization_id: int, principal: PrincipalDep, session: Session
 
 
 @router.post("/{organization_id}/members", status_code=201)
-def add_member(organization_id: int, body: MemberAdd, principal: PrincipalDep, session: SessionDep) -> MemberPublic:
+def add_member(organization_id: Id, body: MemberAdd, principal: PrincipalDep, session: SessionDep) -> MemberPublic:
     """Add a person by e-mail; with a password, an account is created for a new address."""
     actor = access.organization(session, principal, organization_id, Action.MANAGE_MEMBERS)
     access.may_assign(actor, body.role)
@@ -52,7 +52,7 @@ def add_member(organization_id: int, body: MemberAdd, principal: PrincipalDep, s
 
 @router.patch("/{organization_id}/members/{user_id}")
 def change_role(
-    organization_id: int, user_id: int, body: MemberUpdate, principal: PrincipalDep, session: SessionDep
+    organization_id: Id, user_id: Id, body: MemberUpdate, principal: PrincipalDep, session: SessionDep
 ) -> MemberPublic:
     """Give a member another role."""
     actor = access.organization(session, principal, organization_id, Action.MANAGE_MEMBERS)
@@ -77,7 +77,7 @@ def change_role(
 
 
 @router.delete("/{organization_id}/members/{user_id}", status_code=204)
-def remove_member(organization_id: int, user_id: int, principal: PrincipalDep, session: SessionDep) -> Response:
+def remove_member(organization_id: Id, user_id: Id, principal: PrincipalDep, session: SessionDep) -> Response:
     """Take a member out of the organization."""
     actor = access.organization(session, principal, organization_id, Action.MANAGE_MEMBERS)
     membership = _find(session, organization_id, user_id)
@@ -99,8 +99,13 @@ def _find(session: Session, organization_id: int, user_id: int) -> Membership | 
 
 
 def _keep_an_owner(session: Session, organization_id: int) -> None:
-    owners = session.scalar(
-        select(func.count()).where(Membership.organization_id == organization_id, Membership.role == Role.OWNER)
-    )
-    if owners <= 1:
+    """Refuse to take away the last owner. The owners' rows stay locked until the change commits, so two
+    owners demoting each other at once cannot both succeed."""
+    owners = session.scalars(
+        select(Membership.id)
+        .where(Membership.organization_id == organization_id, Membership.role == Role.OWNER)
+        .order_by(Membership.id)
+        .with_for_update()
+    ).all()
+    if len(owners) <= 1:
         raise APIError(409, "an organization keeps at least one owner")

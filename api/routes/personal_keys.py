@@ -12,7 +12,7 @@ from api.access import Scope
 from api.deps import PrincipalDep, SessionDep
 from api.errors import ERROR_RESPONSES, not_found
 from api.models import PersonalApiKey
-from api.schemas import PersonalKeyCreate, PersonalKeyCreated, PersonalKeyPublic
+from api.schemas import Id, PersonalKeyCreate, PersonalKeyCreated, PersonalKeyPublic
 
 router = APIRouter(prefix="/api/personal-keys", tags=["personal keys"], responses=ERROR_RESPONSES)
 
@@ -31,13 +31,15 @@ def list_keys(principal: PrincipalDep, session: SessionDep) -> list[PersonalKeyP
 def create_key(body: PersonalKeyCreate, principal: PrincipalDep, session: SessionDep) -> PersonalKeyCreated:
     """A new key that acts as the caller within its scopes. The key is in this answer only."""
     principal.require_scope(Scope.WRITE)
+    for scope in body.scopes:
+        principal.require_scope(scope)  # a key never makes a key that may do more than itself
     key, plaintext = accounts.create_personal_key(session, principal.user, body.name, body.scopes, body.expires_at)
     session.commit()
     return PersonalKeyCreated.model_validate({**PersonalKeyPublic.model_validate(key).model_dump(), "key": plaintext})
 
 
 @router.delete("/{key_id}")
-def revoke_key(key_id: int, principal: PrincipalDep, session: SessionDep) -> PersonalKeyPublic:
+def revoke_key(key_id: Id, principal: PrincipalDep, session: SessionDep) -> PersonalKeyPublic:
     """Revoke one of the caller's keys; it stops working at once."""
     principal.require_scope(Scope.WRITE)
     key = session.get(PersonalApiKey, key_id)

@@ -11,7 +11,7 @@ from api.access import Action
 from api.deps import PrincipalDep, SessionDep
 from api.errors import ERROR_RESPONSES
 from api.models import Membership, Project
-from api.schemas import ProjectCreate, ProjectPublic, ProjectUpdate
+from api.schemas import Id, ProjectCreate, ProjectPublic, ProjectUpdate
 
 router = APIRouter(prefix="/api", tags=["projects"], responses=ERROR_RESPONSES)
 
@@ -36,7 +36,7 @@ def list_projects(principal: PrincipalDep, session: SessionDep) -> list[ProjectP
 
 @router.post("/organizations/{organization_id}/projects", status_code=201)
 def create_project(
-    organization_id: int, body: ProjectCreate, principal: PrincipalDep, session: SessionDep
+    organization_id: Id, body: ProjectCreate, principal: PrincipalDep, session: SessionDep
 ) -> ProjectPublic:
     """A new project, with its first write key."""
     access.organization(session, principal, organization_id, Action.CREATE_PROJECT)
@@ -46,13 +46,13 @@ def create_project(
 
 
 @router.get("/projects/{project_id}")
-def get_project(project_id: int, principal: PrincipalDep, session: SessionDep) -> ProjectPublic:
+def get_project(project_id: Id, principal: PrincipalDep, session: SessionDep) -> ProjectPublic:
     """One project."""
     return _public(session, access.project(session, principal, project_id, Action.READ_PROJECT))
 
 
 @router.patch("/projects/{project_id}")
-def update_project(project_id: int, body: ProjectUpdate, principal: PrincipalDep, session: SessionDep) -> ProjectPublic:
+def update_project(project_id: Id, body: ProjectUpdate, principal: PrincipalDep, session: SessionDep) -> ProjectPublic:
     """Rename a project or change its time zone."""
     project = access.project(session, principal, project_id, Action.UPDATE_PROJECT)
     for field, value in body.model_dump(exclude_none=True).items():
@@ -62,7 +62,7 @@ def update_project(project_id: int, body: ProjectUpdate, principal: PrincipalDep
 
 
 @router.delete("/projects/{project_id}", status_code=204)
-def delete_project(project_id: int, request: Request, principal: PrincipalDep, session: SessionDep) -> Response:
+def delete_project(project_id: Id, request: Request, principal: PrincipalDep, session: SessionDep) -> Response:
     """Delete a project; its keys stop working at once."""
     project = access.project(session, principal, project_id, Action.DELETE_PROJECT)
     revoked = accounts.revoke_project_keys(session, project, principal.user.id)
@@ -74,7 +74,7 @@ def delete_project(project_id: int, request: Request, principal: PrincipalDep, s
 
 
 @router.post("/projects/{project_id}/api-key/rotate")
-def rotate_key(project_id: int, request: Request, principal: PrincipalDep, session: SessionDep) -> ProjectPublic:
+def rotate_key(project_id: Id, request: Request, principal: PrincipalDep, session: SessionDep) -> ProjectPublic:
     """Replace the project's write key: the old one stops working at once."""
     project = access.project(session, principal, project_id, Action.MANAGE_PROJECT_KEYS)
     revoked = accounts.revoke_project_keys(session, project, principal.user.id)
@@ -85,7 +85,7 @@ def rotate_key(project_id: int, request: Request, principal: PrincipalDep, sessi
 
 
 @router.post("/projects/{project_id}/api-key/revoke")
-def revoke_key(project_id: int, request: Request, principal: PrincipalDep, session: SessionDep) -> ProjectPublic:
+def revoke_key(project_id: Id, request: Request, principal: PrincipalDep, session: SessionDep) -> ProjectPublic:
     """Revoke the project's write key without a replacement (rotate to get a new one)."""
     project = access.project(session, principal, project_id, Action.MANAGE_PROJECT_KEYS)
     revoked = accounts.revoke_project_keys(session, project, principal.user.id)
