@@ -86,8 +86,6 @@ def revoke_project_keys(session: Session, project: Project, actor_user_id: int) 
 def create_personal_key(
     session: Session, user: User, name: str, scopes: list[Scope], expires_at: datetime | None
 ) -> tuple[PersonalApiKey, str]:
-    if expires_at is not None and expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise APIError(422, "expires_at must be in the future", field="expires_at")
     plaintext = security.new_personal_key()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import available_timezones
 
@@ -149,6 +149,17 @@ class PersonalKeyCreate(_Named):
     name: str = Name
     scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ], min_length=1)
     expires_at: datetime | None = None
+    """When the key stops working (a time zone is assumed UTC when none is given)."""
+
+    @field_validator("expires_at")
+    @classmethod
+    def _storable(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00: past the largest UTC time
+            raise ValueError("must be a time before the year 10000 in UTC") from None
 
 
 class PersonalKeyPublic(_Public):

@@ -40,7 +40,8 @@ def add_member(organization_id: Id, body: MemberAdd, principal: PrincipalDep, se
     if user is None:
         if body.password is None:
             raise APIError(404, "nobody has this e-mail yet; give a password to create the account", field="email")
-        user = accounts.create_user(session, str(body.email), body.password, body.name or str(body.email))
+        # no name given: the address's local part (at most 64 characters) stands in for one
+        user = accounts.create_user(session, str(body.email), body.password, body.name or str(body.email).split("@")[0])
     elif _find(session, organization_id, user.id) is not None:
         raise APIError(409, "already a member", field="email")
     membership = Membership(organization_id=organization_id, user_id=user.id, role=body.role)
