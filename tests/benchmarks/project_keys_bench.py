@@ -25,11 +25,8 @@ import argparse
 import datetime as dt
 import gc
 import json
-import os
-import platform
 import shutil
 import statistics
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -45,6 +42,7 @@ from api import accounts, db
 from api.project_keys import ProjectKeys
 from infra import clients
 from infra.settings import Settings
+from tests.benchmarks import machine
 from tests.benchmarks.warehouse.measure import Progress, percentile, round_order
 from tests.support.stack import Stack
 
@@ -56,7 +54,6 @@ DESCRIPTIONS = {
 }
 COLORS = {CACHE: "tab:orange", POSTGRES: "tab:blue"}
 AIM = 5.0  # the cache at least 5× faster than PostgreSQL at p50
-BUSY_LOAD = 0.5  # 1-minute load average above which the machine is not idle before the run starts
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -182,11 +179,8 @@ def environment(settings: Settings) -> dict[str, Any]:
         postgres = session.scalar(text("SHOW server_version"))
     redis_info = clients.redis_client(settings).info("server")
     return {
-        "cpus": os.cpu_count(),
-        "cpu": _cpu_model(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "code": _code_version(),
+        **machine.describe(),
+        "code": machine.code_version("api/project_keys.py", "api/db.py"),
         "postgresql": postgres,
         "redis": redis_info.get("redis_version"),
         "redis-py": version("redis"),
@@ -194,32 +188,6 @@ def environment(settings: Settings) -> dict[str, Any]:
         "psycopg": version("psycopg"),
         "project_key_cache_s": settings.project_key_cache_s,
     }
-
-
-def _code_version() -> str:
-    """The commit the measured code comes from, and its uncommitted changes: the numbers belong to them."""
-    try:
-        commit = _git("rev-parse", "--short", "HEAD")
-        changed = _git("status", "--porcelain", "--", "api/project_keys.py", "api/db.py").splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git work tree)"
-    return commit if not changed else f"{commit} + uncommitted: {', '.join(line[3:] for line in changed)}"
-
-
-def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
-
-
-def _cpu_model() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.processor()
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
-
-
-def _load() -> str:
-    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 # -- reporting -----------------------------------------------------------------------------------------------
@@ -351,13 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     progress = Progress()
     args.out.mkdir(parents=True, exist_ok=True)
-    started, clock, load_before = (
-        dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        time.monotonic(),
-        _load(),
-    )
-    if os.getloadavg()[0] > BUSY_LOAD:
-        progress(f"warning: load average {load_before} before the run: other work will make the numbers noisy")
+    started, clock = dt.datetime.now().astimezone().isoformat(timespec="seconds"), time.monotonic()
+    load_before = machine.warn_if_busy(progress)
     own = args.home is None
     stack = Stack() if own else None
     if stack is not None:
@@ -387,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         if stack is not None:
             _take_down(stack, progress)
     header["duration_s"] = round(time.monotonic() - clock, 1)
-    header["load average after (includes this run)"] = _load()
+    header["load average after (includes this run)"] = machine.load()
     summary = write_report(args.out, measured, header)
     print("\n" + summary, flush=True)
     progress(f"wrote {args.out / 'results.md'}, results.json and chart.png")

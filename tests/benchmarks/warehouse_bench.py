@@ -16,15 +16,14 @@ import argparse
 import datetime as dt
 import gc
 import os
-import platform
 import shutil
-import subprocess
 import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks import machine
 from tests.benchmarks.warehouse import report, steps
 from tests.benchmarks.warehouse.data import build_payload
 from tests.benchmarks.warehouse.measure import Progress, Results
@@ -32,7 +31,6 @@ from tests.benchmarks.warehouse.sides import Sides
 
 DEFAULT_OUT = Path(".clickpath/reports/warehouse-bench")
 STEPS = ("insert", "group-by", "latency")
-BUSY_LOAD = 0.5  # 1-minute load average above which the machine is not idle before the run starts
 PAYLOADS = {"dataframe": steps.DATAFRAME, "columns": steps.COLUMN_LISTS, "native": steps.NATIVE_BODY}
 
 
@@ -85,44 +83,12 @@ def run_steps(args: argparse.Namespace, sides: Sides, results: Results, notes: l
 
 def environment(sides: Sides) -> dict[str, Any]:
     return {
-        "cpus": os.cpu_count(),
-        "cpu": _cpu_model(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "server code": _server_code(),
+        **machine.describe(),
+        "server code": machine.code_version("infra/warehouse"),
         "clickhouse": sides.server_client.command("SELECT version()"),
         "chdb-core": version("chdb-core"),
         "clickhouse-connect": version("clickhouse-connect"),
     }
-
-
-def _server_code() -> str:
-    """The commit the measured server code comes from, and its uncommitted changes: the numbers belong to them."""
-    try:
-        commit = _git("rev-parse", "--short", "HEAD")
-        changed = _git("status", "--porcelain", "--", "infra/warehouse").splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git work tree)"
-    if not changed:
-        return commit
-    return f"{commit} + uncommitted: {', '.join(line[3:] for line in changed)}"
-
-
-def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
-
-
-def _load() -> str:
-    """The 1, 5 and 15-minute load averages: other work on the machine is the usual cause of noisy rounds."""
-    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-def _cpu_model() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.processor()
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
 
 
 def write_report(out: Path, results: Results, header: dict[str, Any], notes: list[str]) -> str:
@@ -145,9 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="warehouse-bench-"))
     started, clock = dt.datetime.now().astimezone().isoformat(timespec="seconds"), time.monotonic()
-    load_before = _load()
-    if os.getloadavg()[0] > BUSY_LOAD:
-        progress(f"warning: load average {load_before} before the run: other work will make the numbers noisy")
+    load_before = machine.warn_if_busy(progress)
     progress(f"starting the server and the in-process engine under {work_dir}")
     try:
         sides = Sides.open(work_dir, args.out / "server.log")
@@ -167,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         sides.close()
         _remove(work_dir, args.keep_data)
         header["duration_s"] = round(time.monotonic() - clock, 1)
-        header["load average after (includes this run)"] = _load()
+        header["load average after (includes this run)"] = machine.load()
         summary = write_report(args.out, results, header, notes)
         print("\n" + summary, flush=True)
         progress(f"wrote {args.out / 'results.md'}, results.json, chart.png and server.log")
