@@ -12,7 +12,9 @@ from tests.support.stack import Stack
 def stack() -> Iterator[Stack]:
     """The test session's own stack (ClickHouse, Kafka, PostgreSQL, Redis), started once, stopped at the end."""
     test_stack = Stack()
-    test_stack.up()
-    yield test_stack
-    test_stack.down()
-    shutil.rmtree(test_stack.home, ignore_errors=True)
+    try:
+        test_stack.up()
+        yield test_stack
+    finally:  # also when `up` failed half way: whatever it started must not outlive the tests
+        test_stack.run("down", check=False)
+        shutil.rmtree(test_stack.home, ignore_errors=True)
