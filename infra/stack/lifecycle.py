@@ -53,8 +53,9 @@ def up(settings: Settings, say: Say) -> dict[str, object]:
     previous = json.loads(demo_file.read_text()).get("demo", {}) if demo_file.exists() else {}
     summary = describe(settings, services) | {"demo": demo.ensure(settings, previous)}
     say(f"demo account: {summary['demo']['email']}")
+    demo_file.touch(mode=0o600)
+    demo_file.chmod(0o600)  # it holds the demo password and keys: readable by its owner alone, before writing
     demo_file.write_text(json.dumps(summary, indent=2) + "\n")
-    demo_file.chmod(0o600)  # it holds the demo password and keys
     return summary
 
 
