@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -31,6 +31,7 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
@@ -53,8 +54,9 @@ def _key_principal(session: Session, credential: str) -> Principal:
     now = datetime.now(UTC)
     if key is None or key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise APIError(401, "invalid, revoked or expired personal API key", headers=_UNAUTHORIZED)
-    key.last_used_at = now
-    session.commit()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+        key.last_used_at = now  # a write at most once a minute per key, not one per request
+        session.commit()
     return Principal(key.user, frozenset(Scope(scope) for scope in key.scopes), key)
 
 

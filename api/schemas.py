@@ -170,6 +170,7 @@ class PersonalKeyPublic(_Public):
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    """When the key last authenticated a request, to the minute."""
     created_at: datetime
 
 
