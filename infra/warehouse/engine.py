@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import chdb
 from chdb.state.sqlitelike import StreamingInserter, StreamingResult
@@ -23,6 +23,7 @@ from chdb.state.sqlitelike import StreamingInserter, StreamingResult
 from infra.warehouse import errors
 from infra.warehouse.errors import ClickHouseError
 
+T = TypeVar("T")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -32,6 +33,14 @@ def quote_string(value: str) -> str:
 
 def quote_identifier(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def engine_call(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call into chdb; whatever it raises leaves as the ClickHouseError its text describes."""
+    try:
+        return call(*args, **kwargs)
+    except Exception as exc:
+        raise ClickHouseError.from_engine(exc) from None
 
 
 @dataclass
@@ -72,32 +81,23 @@ class Summary:
 
 @dataclass
 class Connection:
-    """One engine connection; every engine error leaves it as a ClickHouseError."""
+    """One engine connection; every engine error leaves it as a ClickHouseError (see engine_call)."""
 
     raw: chdb.state.sqlitelike.Connection
     database: str = "default"
-    closed: bool = field(default=False)
+    closed: bool = False
 
     def run(self, sql: str, fmt: str, params: Mapping[str, str] | None = None) -> Any:
         """Run a statement whole and return chdb's result (bytes() and counters)."""
-        try:
-            return self.raw.query(sql, fmt, params=dict(params or {}))
-        except Exception as exc:
-            raise ClickHouseError.from_engine(exc) from None
+        return engine_call(self.raw.query, sql, fmt, params=dict(params or {}))
 
     def stream(self, sql: str, fmt: str, params: Mapping[str, str] | None = None) -> StreamingResult:
         """Start a SELECT whose result is fetched chunk by chunk."""
-        try:
-            return self.raw.send_query(sql, fmt, params=dict(params or {}))
-        except Exception as exc:
-            raise ClickHouseError.from_engine(exc) from None
+        return engine_call(self.raw.send_query, sql, fmt, params=dict(params or {}))
 
     def insert(self, head: str, fmt: str) -> StreamingInserter:
         """Start an INSERT (the statement without its FORMAT clause) fed with bytes in ``fmt``."""
-        try:
-            return self.raw.send_insert(head, fmt)
-        except Exception as exc:
-            raise ClickHouseError.from_engine(exc) from None
+        return engine_call(self.raw.send_insert, head, fmt)
 
     def check(self, sql: str, readonly_error: str | None) -> None:
         """Refuse what ClickHouse's HTTP interface refuses: several statements, or a write when read-only.
@@ -164,10 +164,7 @@ class Engine:
         self.formats = {name.lower(): name for name in names}
 
     def connect(self) -> Connection:
-        try:
-            return Connection(chdb.connect(self.path))
-        except Exception as exc:
-            raise ClickHouseError.from_engine(exc) from None
+        return Connection(engine_call(chdb.connect, self.path))
 
     def close(self) -> None:
         self._anchor.close()

@@ -25,7 +25,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from infra.warehouse import codecs, errors, options, sql
-from infra.warehouse.engine import Connection, Engine, Summary
+from infra.warehouse.engine import Connection, Engine, Summary, engine_call
 from infra.warehouse.errors import ClickHouseError
 from infra.warehouse.responses import ReleasingStreamingResponse, content_type, error_response, exception_block
 from infra.warehouse.sessions import Overlay, Session, SessionRegistry
@@ -211,11 +211,11 @@ class Warehouse:
             async for chunk in body:
                 pending += chunk
                 if len(pending) >= APPEND_BYTES:
-                    await to_thread.run_sync(_append, inserter, bytes(pending))
+                    await to_thread.run_sync(engine_call, inserter.append, bytes(pending))
                     pending.clear()
             if pending:
-                await to_thread.run_sync(_append, inserter, bytes(pending))
-            result = await to_thread.run_sync(_finish, inserter)
+                await to_thread.run_sync(engine_call, inserter.append, bytes(pending))
+            result = await to_thread.run_sync(engine_call, inserter.finish)
         except BaseException:
             await to_thread.run_sync(inserter.cancel)
             raise
@@ -232,7 +232,7 @@ class Warehouse:
         size = 0
         exhausted = False
         while opts.wait_end_of_query or size < opts.buffer_size:
-            chunk = await to_thread.run_sync(_fetch, lease.stream)
+            chunk = await to_thread.run_sync(engine_call, lease.stream.fetch)
             if chunk is None:
                 exhausted = True
                 break
@@ -305,7 +305,7 @@ async def _rest_of_stream(lease: Lease, held: list[bytes], encoder: codecs.Encod
         for piece in held:
             yield encoder.feed(piece)
         held.clear()
-        while (chunk := await to_thread.run_sync(_fetch, lease.stream)) is not None:
+        while (chunk := await to_thread.run_sync(engine_call, lease.stream.fetch)) is not None:
             out = encoder.feed(chunk.bytes())
             if out:
                 yield out
@@ -341,27 +341,6 @@ def _cancel_stream(lease: Lease) -> None:
         with contextlib.suppress(Exception):
             lease.stream.cancel()
         lease.stream = None
-
-
-def _fetch(stream: Any) -> Any:
-    try:
-        return stream.fetch()
-    except Exception as exc:
-        raise ClickHouseError.from_engine(exc) from None
-
-
-def _append(inserter: Any, data: bytes) -> None:
-    try:
-        inserter.append(data)
-    except Exception as exc:
-        raise ClickHouseError.from_engine(exc) from None
-
-
-def _finish(inserter: Any) -> Any:
-    try:
-        return inserter.finish()
-    except Exception as exc:
-        raise ClickHouseError.from_engine(exc) from None
 
 
 async def _ping(_: Request) -> Response:
