@@ -101,3 +101,16 @@ def create_personal_key(
     session.flush()
     audit.record(session, user.id, None, "personal_key.created", f"personal_key:{key.id}", scopes=key.scopes)
     return key, plaintext
+
+
+def owner_credentials(session: Session, user: User, project: Project, key_name: str) -> dict[str, object]:
+    """What a script needs to act for this owner: the ids, the project's write key (issued if it has none)
+    and a new personal key that may read and write."""
+    project_key = active_project_key(session, project.id) or issue_project_key(session, project, user.id)
+    _, personal_key = create_personal_key(session, user, key_name, [Scope.READ, Scope.WRITE], None)
+    return {
+        "organization_id": project.organization_id,
+        "project_id": project.id,
+        "project_api_key": project_key.key,
+        "personal_api_key": personal_key,
+    }

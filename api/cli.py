@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from api import accounts, db
-from api.access import Scope
 from api.errors import APIError
 from infra.settings import get_settings
 
@@ -18,22 +17,13 @@ api_app = typer.Typer(help="The query and auth API.", no_args_is_help=True)
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "schemas" / "openapi" / "api.json"
 
 
-def create_demo_account(org: str, name: str, email: str, password: str) -> dict[str, object]:
-    """An owner with a new organization and project, and a new personal key (read and write)."""
+def create_account(org: str, name: str, email: str, password: str) -> dict[str, object]:
+    """An owner with a new organization and project: their ids and keys."""
     with db.sessions(get_settings())() as session:
         account = accounts.create_account(session, email, password, email.split("@")[0], org, name)
-        project_key = accounts.active_project_key(session, account.project.id)
-        _, personal_key = accounts.create_personal_key(
-            session, account.user, "created by clickpath project create", [Scope.READ, Scope.WRITE], None
-        )
+        credentials = accounts.owner_credentials(session, account.user, account.project, "clickpath project create")
         session.commit()
-        assert project_key is not None
-        return {
-            "organization_id": account.organization.id,
-            "project_id": account.project.id,
-            "project_api_key": project_key.key,
-            "personal_api_key": personal_key,
-        }
+        return credentials
 
 
 @project_app.command("create")
@@ -47,7 +37,7 @@ def create(
     if len(password) < 8:
         raise typer.BadParameter("at least 8 characters", param_hint="--password")
     try:
-        typer.echo(json.dumps(create_demo_account(org, name, email, password), indent=2))
+        typer.echo(json.dumps(create_account(org, name, email, password), indent=2))
     except APIError as error:
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(1) from None

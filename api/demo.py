@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 
 from api import accounts, db, security
-from api.access import Scope
 from api.models import Membership, PersonalApiKey, Project
 from infra.settings import Settings
 
@@ -39,19 +38,9 @@ def ensure(settings: Settings, previous: dict[str, Any]) -> dict[str, Any]:
                 .order_by(Project.id)
             ).first()
             assert project is not None, "the demo user has no project"
-        _, personal_key = accounts.create_personal_key(session, user, "demo", [Scope.READ, Scope.WRITE], None)
-        project_key = accounts.active_project_key(session, project.id) or accounts.issue_project_key(
-            session, project, user.id
-        )
+        credentials = accounts.owner_credentials(session, user, project, "demo")
         session.commit()
-        return {
-            "email": EMAIL,
-            "password": password,
-            "organization_id": project.organization_id,
-            "project_id": project.id,
-            "project_api_key": project_key.key,
-            "personal_api_key": personal_key,
-        }
+        return {"email": EMAIL, "password": password, **credentials}
 
 
 _FIELDS = ("email", "password", "organization_id", "project_id", "project_api_key", "personal_api_key")

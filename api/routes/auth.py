@@ -9,7 +9,8 @@ from api.access import Scope
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES, APIError
 from api.models import User
-from api.schemas import LogIn, Me, ProjectPublic, Refresh, SignedUp, SignUp, Tokens
+from api.routes.projects import public_project
+from api.schemas import LogIn, Me, Refresh, SignedUp, SignUp, Tokens
 
 router = APIRouter(prefix="/api", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -27,9 +28,8 @@ def sign_up(body: SignUp, session: SessionDep, settings: SettingsDep) -> SignedU
     account = accounts.create_account(
         session, str(body.email), body.password, body.name, body.organization_name, body.project_name
     )
-    key = accounts.active_project_key(session, account.project.id)
     session.commit()
-    project = ProjectPublic.model_validate(account.project).model_copy(update={"api_key": key.key if key else None})
+    project = public_project(session, account.project)
     return SignedUp.model_validate(
         {
             "user": account.user,

@@ -16,7 +16,8 @@ from api.schemas import Id, ProjectCreate, ProjectPublic, ProjectUpdate
 router = APIRouter(prefix="/api", tags=["projects"], responses=ERROR_RESPONSES)
 
 
-def _public(session: Session, project: Project) -> ProjectPublic:
+def public_project(session: Session, project: Project) -> ProjectPublic:
+    """A project as the API shows it, with its active write key."""
     key = accounts.active_project_key(session, project.id)
     return ProjectPublic.model_validate(project).model_copy(update={"api_key": key.key if key else None})
 
@@ -31,7 +32,7 @@ def list_projects(principal: PrincipalDep, session: SessionDep) -> list[ProjectP
         .where(Membership.user_id == principal.user.id)
         .order_by(Project.id)
     ).all()
-    return [_public(session, project) for project in projects]
+    return [public_project(session, project) for project in projects]
 
 
 @router.post("/organizations/{organization_id}/projects", status_code=201)
@@ -42,13 +43,13 @@ def create_project(
     access.organization(session, principal, organization_id, Action.CREATE_PROJECT)
     project = accounts.create_project(session, organization_id, body.name, body.timezone, principal.user.id)
     session.commit()
-    return _public(session, project)
+    return public_project(session, project)
 
 
 @router.get("/projects/{project_id}")
 def get_project(project_id: Id, principal: PrincipalDep, session: SessionDep) -> ProjectPublic:
     """One project."""
-    return _public(session, access.project(session, principal, project_id, Action.READ_PROJECT))
+    return public_project(session, access.project(session, principal, project_id, Action.READ_PROJECT))
 
 
 @router.patch("/projects/{project_id}")
@@ -58,7 +59,7 @@ def update_project(project_id: Id, body: ProjectUpdate, principal: PrincipalDep,
     for field, value in body.model_dump(exclude_none=True).items():
         setattr(project, field, value)
     session.commit()
-    return _public(session, project)
+    return public_project(session, project)
 
 
 @router.delete("/projects/{project_id}", status_code=204)
@@ -81,7 +82,7 @@ def rotate_key(project_id: Id, request: Request, principal: PrincipalDep, sessio
     accounts.issue_project_key(session, project, principal.user.id)
     session.commit()
     request.app.state.project_keys.forget(revoked)
-    return _public(session, project)
+    return public_project(session, project)
 
 
 @router.post("/projects/{project_id}/api-key/revoke")
@@ -91,4 +92,4 @@ def revoke_key(project_id: Id, request: Request, principal: PrincipalDep, sessio
     revoked = accounts.revoke_project_keys(session, project, principal.user.id)
     session.commit()
     request.app.state.project_keys.forget(revoked)
-    return _public(session, project)
+    return public_project(session, project)
