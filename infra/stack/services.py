@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 
 import httpx
 
@@ -52,11 +53,15 @@ def _redis_check(settings: Settings) -> str:
         connection.close()
 
 
+def _redis_prepare(data: Path) -> str:
+    data.mkdir(parents=True, exist_ok=True)
+    return f"data in {data}"
+
+
 def redis(settings: Settings) -> Service:
     program = None
+    data = settings.home_dir / "redis"
     if settings.redis_url is None:
-        data = settings.home_dir / "redis"
-        data.mkdir(parents=True, exist_ok=True)
         server = shutil.which("redis-server") or "/usr/bin/redis-server"
         program = Program(
             command=[
@@ -76,7 +81,14 @@ def redis(settings: Settings) -> Service:
             ],
             ports=(settings.port("redis"),),
         )
-    return Service("redis", settings.effective_redis_url, lambda: _redis_check(settings), program)
+    return Service(
+        "redis",
+        settings.effective_redis_url,
+        lambda: _redis_check(settings),
+        program,
+        # made by `up`, not whenever the service is described (status and down describe it too)
+        prepare=(lambda: _redis_prepare(data)) if program else None,
+    )
 
 
 def clickpath_environment(settings: Settings) -> dict[str, str]:
