@@ -65,12 +65,17 @@ def _check_ports_free(services: list[Service], states: dict[str, str]) -> None:
         if service.program is None or states.get(service.name) in ("RUNNING", "STARTING"):
             continue
         for port in service.program.ports:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    raise RuntimeError(
-                        f"port {port} for {service.name} is taken by another process: stop it, "
-                        "or shift the stack with CLICKPATH_PORT_OFFSET, or point the service's URL setting at it"
-                    )
+            if port_in_use(port):
+                raise RuntimeError(
+                    f"port {port} for {service.name} is taken by another process: stop it, "
+                    "or shift the stack with CLICKPATH_PORT_OFFSET, or point the service's URL setting at it"
+                )
+
+
+def port_in_use(port: int) -> bool:
+    """Whether something accepts connections on this loopback port."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def wait_healthy(service: Service, supervisor: Supervisor) -> str:

@@ -7,7 +7,6 @@ stack runs: each has its own home and ports.
 from __future__ import annotations
 
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from infra import clients
+from infra.stack.lifecycle import port_in_use
 from infra.stack.services import stack as stacked_services
 from infra.stack.supervisor import Supervisor
 from tests.support.stack import Stack
@@ -45,11 +45,6 @@ def processes_using(home: Path) -> list[str]:
 
 def local_ports(stack: Stack) -> list[int]:
     return [port for service in stacked_services(stack.settings) if service.program for port in service.program.ports]
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def write_markers(stack: Stack, marker: str) -> int:
@@ -98,7 +93,7 @@ def test_down_stops_everything_and_up_finds_the_data_again(second_stack: Stack) 
     stopped = second_stack.down()
     assert all(name in stopped for name in ("clickhouse", "kafka", "postgres", "api"))
     assert processes_using(second_stack.home) == []
-    assert [port for port in local_ports(second_stack) if port_open(port)] == []
+    assert [port for port in local_ports(second_stack) if port_in_use(port)] == []
     assert second_stack.run("status", check=False).returncode == 1  # scripts can rely on the exit status
 
     second_stack.up()
