@@ -79,6 +79,26 @@ class Settings(BaseSettings):
     project_key_cache_s: int = 60
     """How long a resolved project key stays in Redis; rotation and revocation also clear it at once."""
 
+    capture_max_request_bytes: int = 20 * 1024 * 1024
+    """Largest request body the capture API reads, after decompression (PostHog's /batch/ limit)."""
+    capture_max_event_bytes: int = 1024 * 1024
+    """Largest single event, as JSON."""
+    capture_max_batch_events: int = 5000
+    """Most events in one request."""
+    capture_rate_limit: str = "1000000/minute"
+    """Events a project may send, in the `limits` notation; over it capture answers 429 with Retry-After."""
+    capture_trusted_proxies: list[str] = []
+    """Networks (CIDR) of proxies whose X-Forwarded-For names the client; from anyone else it is ignored."""
+    capture_delivery_timeout_s: float = 5.0
+    """How long capture waits for Kafka to acknowledge a request's events before answering 503."""
+    capture_key_cache_s: float = 1.0
+    """How long one capture process trusts a project key it resolved (revocation reaches it within this)."""
+    consumer_group: str = "clickpath-ingest"
+    consumer_batch_events: int = 50000
+    """A partition's batch is inserted when it holds this many events …"""
+    consumer_batch_ms: int = 1000
+    """… or when its oldest event has waited this long."""
+
     def port(self, service: str) -> int:
         return LOCAL_PORTS[service] + self.port_offset
 

@@ -47,8 +47,12 @@ def up(settings: Settings, say: Say) -> dict[str, object]:
     supervisor.write_config(services)
     say(supervisor.start())
     for service in services:
-        say(f"{service.name}: {wait_healthy(service, supervisor)}")
+        if not service.needs_migrations:
+            say(f"{service.name}: {wait_healthy(service, supervisor)}")
     migrate(settings, say)
+    for service in services:
+        if service.needs_migrations:
+            say(f"{service.name}: {wait_healthy(service, supervisor)}")
     demo_file = home / "demo.json"
     previous = json.loads(demo_file.read_text()).get("demo", {}) if demo_file.exists() else {}
     summary = describe(settings, services) | {"demo": demo.ensure(settings, previous)}

@@ -36,6 +36,8 @@ class Service:
     after_start: Callable[[], str] | None = None
     """Idempotent set-up once it answers (create a database); returns what it did."""
     ready_timeout_s: float = 60
+    needs_migrations: bool = False
+    """Healthy only once the migrations ran (Clickpath's own services): `up` waits for it after migrating."""
 
     @property
     def local(self) -> bool:

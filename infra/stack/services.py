@@ -109,15 +109,15 @@ def _http_check(url: str) -> str:
     return f"HTTP {response.status_code}"
 
 
-def api(settings: Settings) -> Service:
-    port = settings.port("api")
+def _uvicorn(settings: Settings, name: str, factory: str, health_path: str) -> Service:
+    port = settings.port(name)
     program = Program(
         command=[
             sys.executable,
             "-m",
             "uvicorn",
             "--factory",
-            "api.main:create_app",
+            factory,
             "--host",
             "127.0.0.1",
             "--port",
@@ -127,8 +127,49 @@ def api(settings: Settings) -> Service:
         ports=(port,),
         environment=clickpath_environment(settings),
     )
-    return Service("api", f"http://127.0.0.1:{port}", lambda: _http_check(f"http://127.0.0.1:{port}/health"), program)
+    url = f"http://127.0.0.1:{port}"
+    return Service(name, url, lambda: _http_check(url + health_path), program, needs_migrations=True)
+
+
+def api(settings: Settings) -> Service:
+    return _uvicorn(settings, "api", "api.main:create_app", "/health")
+
+
+def capture(settings: Settings) -> Service:
+    return _uvicorn(settings, "capture", "ingest.capture.app:create_app", "/_ready")
+
+
+def _consumer_check(settings: Settings) -> str:
+    """Up when the group has members (the consumer joined); the lag is part of the answer."""
+    admin = clients.kafka_admin(settings)
+    future = admin.describe_consumer_groups([settings.consumer_group], request_timeout=5)[settings.consumer_group]
+    group = future.result()
+    assert group.members, f"group {settings.consumer_group} has no members yet"
+    return f"{len(group.members)} member(s) in {settings.consumer_group}"
+
+
+def consumer(settings: Settings) -> Service:
+    program = Program(
+        command=[sys.executable, "-m", "ingest.consumer"],
+        ports=(),
+        environment=clickpath_environment(settings),
+    )
+    return Service(
+        "consumer",
+        f"kafka group {settings.consumer_group}",
+        lambda: _consumer_check(settings),
+        program,
+        needs_migrations=True,
+    )
 
 
 def stack(settings: Settings) -> list[Service]:
-    return [clickhouse(settings), kafka.service(settings), postgres.service(settings), redis(settings), api(settings)]
+    return [
+        clickhouse(settings),
+        kafka.service(settings),
+        postgres.service(settings),
+        redis(settings),
+        api(settings),
+        capture(settings),
+        consumer(settings),
+    ]

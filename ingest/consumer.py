@@ -1,0 +1,230 @@
+"""The consumer: events topic → ClickHouse, each event once (docs/INGESTION.md, "Delivery guarantees").
+
+Messages are buffered per partition and flushed together when the buffers hold CLICKPATH_CONSUMER_BATCH_EVENTS
+events or the oldest has waited CLICKPATH_CONSUMER_BATCH_MS. A flush sends poison to the dead-letter topic,
+updates persons, inserts the rows with an insert_deduplication_token naming the offset ranges (a retried
+insert is not stored twice), and only then commits the offsets. A crash between insert and commit is
+covered on restart: a partition resumes after the highest offset ClickHouse holds (ingest_offsets).
+While ClickHouse is down the consumer pauses its partitions and retries with backoff; it never skips
+and never commits ahead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from clickhouse_connect.driver.client import Client
+from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from infra import clients
+from infra.settings import Settings
+from ingest.dead_letters import DeadLetters
+from ingest.rows import COLUMNS, PoisonError, Rows
+
+log = logging.getLogger("clickpath.consumer")
+
+POLL_MESSAGES = 10_000
+POLL_TIMEOUT_S = 0.1
+BACKOFF_S = (0.5, 1, 2, 4, 8)
+
+
+class PersonUpdates(Protocol):
+    def process(self, events: list[dict[str, Any]]) -> None: ...
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        settings: Settings,
+        clickhouse: Client | None = None,
+        persons: PersonUpdates | None = None,
+        dead_letters: DeadLetters | None = None,
+    ) -> None:
+        self.settings = settings
+        self.topic = settings.kafka_events_topic
+        self.clickhouse = clickhouse or clients.clickhouse(
+            settings, database=settings.clickhouse_database, autogenerate_session_id=False
+        )
+        if persons is None:
+            from ingest.persons import Persons
+
+            persons = Persons(self.clickhouse)
+        self.persons = persons
+        self.dead_letters = dead_letters or DeadLetters(settings)
+        self.stopping = False
+        self._buffers: dict[int, list[Message]] = {}
+        self._oldest: float | None = None
+        self._revoked = False
+        self._kafka = Consumer(
+            clients.kafka_config(settings)
+            | {
+                "group.id": settings.consumer_group,
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "auto.offset.reset": "earliest",
+                "fetch.max.bytes": 64 * 1024 * 1024,
+                "max.partition.fetch.bytes": 8 * 1024 * 1024,
+                "queued.max.messages.kbytes": 256 * 1024,
+            }
+        )
+
+    def run(self) -> None:
+        """Consume until stop(): then flush and commit what is buffered, and leave the group."""
+        self._kafka.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
+        try:
+            while not self.stopping:
+                for message in self._kafka.consume(POLL_MESSAGES, POLL_TIMEOUT_S):
+                    self._buffer(message)
+                if self._due():
+                    self.flush()
+            self.flush()  # once; if ClickHouse is down it is not committed, and the next run stores it
+        finally:
+            self._kafka.close()
+            self.dead_letters.close()
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def _buffer(self, message: Message) -> None:
+        error = message.error()
+        if error is not None:
+            if error.code() != KafkaError._PARTITION_EOF:
+                log.warning("consume error: %s", error)
+            return
+        self._buffers.setdefault(message.partition(), []).append(message)
+        if self._oldest is None:
+            self._oldest = time.monotonic()
+
+    def _due(self) -> bool:
+        if self._oldest is None:
+            return False
+        buffered = sum(map(len, self._buffers.values()))
+        waited_ms = (time.monotonic() - self._oldest) * 1000
+        return buffered >= self.settings.consumer_batch_events or waited_ms >= self.settings.consumer_batch_ms
+
+    def flush(self) -> None:
+        """Store what is buffered, then commit it; on failure keep it buffered and try again."""
+        batch = {partition: messages[:] for partition, messages in self._buffers.items() if messages}
+        if not batch:
+            return
+        rows, poison = Rows(), []
+        for partition in sorted(batch):
+            for message in batch[partition]:
+                try:
+                    rows.add(message.value(), self.topic, partition, message.offset())
+                except PoisonError as exc:
+                    poison.append((message, str(exc)))
+        token = f"{self.topic}/" + ",".join(f"{p}:{m[0].offset()}-{m[-1].offset()}" for p, m in sorted(batch.items()))
+        if not self._retrying(lambda: self._store(rows, poison, token)):
+            return  # partitions were taken away meanwhile; what is still ours stays buffered
+        self._commit(batch)
+        for partition, messages in batch.items():
+            rest = self._buffers.get(partition, [])[len(messages) :]
+            if rest:
+                self._buffers[partition] = rest
+            else:
+                self._buffers.pop(partition, None)
+        self._oldest = time.monotonic() if self._buffers else None
+
+    def _store(self, rows: Rows, poison: list[tuple[Message, str]], token: str) -> None:
+        if poison:
+            self.dead_letters.send(poison)
+            log.warning("%d message(s) sent to %s: %s", len(poison), self.dead_letters.topic, poison[0][1])
+        if rows:
+            self.persons.process(rows.events)
+            self.clickhouse.insert(
+                "events",
+                rows.columns,
+                column_names=COLUMNS,
+                column_oriented=True,
+                settings={"insert_deduplication_token": token},
+            )
+
+    def _commit(self, batch: dict[int, list[Message]]) -> None:
+        offsets = [TopicPartition(self.topic, p, messages[-1].offset() + 1) for p, messages in batch.items()]
+        try:
+            self._kafka.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:  # a rebalance under way: the next owner resumes after ingest_offsets
+            log.warning("commit refused (%s); the rows are stored, ingest_offsets covers them", exc)
+
+    def _retrying(self, attempt: Callable[[], None]) -> bool:
+        """Run attempt until it succeeds, partitions paused meanwhile. False if a rebalance intervened."""
+        self._revoked, paused = False, False
+        try:
+            for tries in itertools.count():
+                try:
+                    attempt()
+                    return True
+                except Exception as exc:
+                    if not paused:
+                        self._kafka.pause(self._kafka.assignment())
+                        paused = True
+                    delay = BACKOFF_S[min(tries, len(BACKOFF_S) - 1)]
+                    log.warning("store failed (%s); retrying in %.1f s", exc, delay)
+                    self._wait(delay)
+                    if self._revoked or self.stopping:  # stopping: nothing committed, the next run redoes it
+                        return False
+        finally:
+            if paused:
+                self._kafka.resume(self._kafka.assignment())
+        return False
+
+    def _wait(self, delay: float) -> None:
+        """Sleep while still polling: the group keeps us, and rebalances are served."""
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and not (self._revoked or self.stopping):
+            for message in self._kafka.consume(POLL_MESSAGES, min(0.2, delay)):
+                self._buffer(message)
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Resume each partition after the later of its committed offset and what ClickHouse already holds."""
+        stored = self._retrying_query(
+            "SELECT partition, max(max_offset) FROM ingest_offsets WHERE topic = {topic:String} GROUP BY partition",
+            {"topic": self.topic},
+        )
+        committed = {tp.partition: tp.offset for tp in consumer.committed(partitions, timeout=30)}
+        for tp in partitions:
+            resume = committed.get(tp.partition, OFFSET_INVALID)
+            if tp.partition in stored and (resume < 0 or stored[tp.partition] + 1 > resume):
+                resume = stored[tp.partition] + 1
+                log.info("partition %d resumes at %d, after the rows ClickHouse holds", tp.partition, resume)
+            tp.offset = resume
+        consumer.assign(partitions)
+
+    def _retrying_query(self, query: str, parameters: dict[str, str]) -> dict[int, int]:
+        for delay in (*BACKOFF_S, *[BACKOFF_S[-1]] * 1000):
+            try:
+                return dict(self.clickhouse.query(query, parameters=parameters).result_rows)
+            except Exception as exc:
+                log.warning("reading ingest_offsets failed (%s); retrying in %.1f s", exc, delay)
+                time.sleep(delay)
+        raise RuntimeError("ingest_offsets unreadable")
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """What was inserted is committed already; what was not is dropped here and re-read by the next owner."""
+        for tp in partitions:
+            self._buffers.pop(tp.partition, None)
+        if not self._buffers:
+            self._oldest = None
+        self._revoked = True
+
+
+def main(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    consumer = EventConsumer(settings)
+    signal.signal(signal.SIGTERM, consumer.stop)
+    signal.signal(signal.SIGINT, consumer.stop)
+    log.info("consuming %s as group %s", consumer.topic, settings.consumer_group)
+    consumer.run()
+    log.info("stopped after committing what was stored")
+
+
+if __name__ == "__main__":
+    from infra.settings import get_settings
+
+    main(get_settings())

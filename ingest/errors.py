@@ -1,0 +1,34 @@
+"""Why a capture request or an event was refused, with the HTTP status the SDKs act on."""
+
+from __future__ import annotations
+
+_CODES = {400: "invalid_request", 401: "invalid_api_key", 413: "payload_too_large", 429: "rate_limited"}
+
+
+class CaptureError(Exception):
+    """A refusal: ``field`` names the place (``batch[3].distinct_id``), ``message`` the problem."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        field: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.status, self.message, self.field = status, message, field
+        self.code = code or _CODES.get(status, "unavailable" if status >= 500 else "error")
+        self.headers = headers or {}
+
+    @property
+    def text(self) -> str:
+        return str(self)
+
+
+def invalid(field: str | None, message: str) -> CaptureError:
+    return CaptureError(400, message, field)
+
+
+def too_large(field: str | None, message: str) -> CaptureError:
+    return CaptureError(413, message, field)
