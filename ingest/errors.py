@@ -16,10 +16,13 @@ class CaptureError(Exception):
         code: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
+        super().__init__(message)
         self.status, self.message, self.field = status, message, field
         self.code = code or _CODES.get(status, "unavailable" if status >= 500 else "error")
         self.headers = headers or {}
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
 
     @property
     def text(self) -> str:

@@ -38,6 +38,8 @@ class Stamp:
 
     project_id: int
     now: datetime
+    received_at: str
+    """``now`` as the text every event of the request carries."""
     sent_at: datetime | None = None
     ip: str | None = None
     user_agent: str = ""
@@ -73,8 +75,8 @@ def stamp(raw: Any, place: str, context: Stamp) -> tuple[bytes, bytes]:
         "event": event["event"],
         "distinct_id": event["distinct_id"],
         "properties": properties,
-        "timestamp": _iso(_event_time(event, properties, context, place)),
-        "received_at": _iso(context.now),
+        "timestamp": iso(_event_time(event, properties, context, place)),
+        "received_at": context.received_at,
     }
     value = orjson.dumps(internal)
     if len(value) > context.max_event_bytes:
@@ -139,7 +141,11 @@ def _event_time(event: dict[str, Any], properties: dict[str, Any], context: Stam
     """PostHog's rule: trust the client's clock only for differences, measured against its sent_at."""
     now = context.now
     if "timestamp" in event:
-        moment = parse_time(event["timestamp"], _field(place, ["data", "timestamp"]))
+        try:
+            moment = parse_time(event["timestamp"], "timestamp")
+        except CaptureError as exc:
+            exc.field = _field(place, ["data", "timestamp"])
+            raise
         if context.sent_at is not None and not properties.get("$ignore_sent_at"):
             moment = now + (moment - context.sent_at)
     elif "offset" in event:
@@ -149,8 +155,9 @@ def _event_time(event: dict[str, Any], properties: dict[str, Any], context: Stam
     return now if moment - now > FUTURE_LIMIT else max(moment, _EARLIEST)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def iso(moment: datetime) -> str:
+    """UTC as ``2026-11-27T12:00:00.123456Z`` (always microseconds: ClickHouse and the consumer rely on it)."""
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def explain(place: str, exc: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:

@@ -82,8 +82,12 @@ class EventProducer:
         if not self.reachable:
             await self._probe_once()
         delivery = _Delivery(len(messages), asyncio.get_running_loop())
+        produce = self._producer.produce
         for key, value in messages:
-            await self._produce(key, value, delivery)
+            try:
+                produce(self.topic, value, key, on_delivery=delivery)
+            except BufferError:
+                await self._produce_when_room(key, value, delivery)
         try:
             await asyncio.wait_for(delivery.future, self._timeout_s + 1)
         except TimeoutError:
@@ -101,7 +105,7 @@ class EventProducer:
             self._probe = asyncio.ensure_future(asyncio.to_thread(self.check, PROBE_TIMEOUT_S))
         await asyncio.shield(self._probe)
 
-    async def _produce(self, key: bytes, value: bytes, delivery: _Delivery) -> None:
+    async def _produce_when_room(self, key: bytes, value: bytes, delivery: _Delivery) -> None:
         while True:
             try:
                 self._producer.produce(self.topic, value, key, on_delivery=delivery)

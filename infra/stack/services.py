@@ -109,7 +109,7 @@ def _http_check(url: str) -> str:
     return f"HTTP {response.status_code}"
 
 
-def _uvicorn(settings: Settings, name: str, factory: str, health_path: str) -> Service:
+def _uvicorn(settings: Settings, name: str, factory: str, health_path: str, *options: str) -> Service:
     port = settings.port(name)
     program = Program(
         command=[
@@ -123,6 +123,7 @@ def _uvicorn(settings: Settings, name: str, factory: str, health_path: str) -> S
             "--port",
             str(port),
             "--no-access-log",
+            *options,
         ],
         ports=(port,),
         environment=clickpath_environment(settings),
@@ -136,7 +137,8 @@ def api(settings: Settings) -> Service:
 
 
 def capture(settings: Settings) -> Service:
-    return _uvicorn(settings, "capture", "ingest.capture.app:create_app", "/_ready")
+    # capture reads X-Forwarded-For itself, from CLICKPATH_CAPTURE_TRUSTED_PROXIES only (uvicorn trusts loopback)
+    return _uvicorn(settings, "capture", "ingest.capture.app:create_app", "/_ready", "--no-proxy-headers")
 
 
 def _consumer_check(settings: Settings) -> str:

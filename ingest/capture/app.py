@@ -90,9 +90,11 @@ class Capture:
         if len(batch) > self.settings.capture_max_batch_events:
             raise too_large("batch", f"{len(batch)} events; at most {self.settings.capture_max_batch_events}")
         project_id = await self.gate.project(key)
+        now = datetime.now(UTC)
         stamp = events.Stamp(
             project_id=project_id,
-            now=datetime.now(UTC),
+            now=now,
+            received_at=events.iso(now),
             sent_at=sent_at,
             ip=self.client_address.of(
                 request.client.host if request.client else None, request.headers.get("x-forwarded-for")
