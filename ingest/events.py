@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import fastjsonschema
 import orjson
 import uuid_utils
 
-from ingest import useragent
 from ingest.errors import CaptureError, invalid, too_large
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "event.schema.json"
@@ -42,7 +40,8 @@ class Stamp:
     """``now`` as the text every event of the request carries."""
     sent_at: datetime | None = None
     ip: str | None = None
-    user_agent: str = ""
+    browser: tuple[tuple[str, str], ...] = ()
+    """$browser, $os, $device_type of the request's User-Agent (useragent.describe), for every event."""
     max_event_bytes: int = 1024 * 1024
 
 
@@ -70,7 +69,7 @@ def stamp(raw: Any, place: str, context: Stamp) -> tuple[bytes, bytes]:
         raise invalid(*explain(place, exc)) from None
     properties = _properties(raw, event, context)
     internal = {
-        "uuid": str(UUID(event["uuid"])) if "uuid" in event else str(uuid_utils.uuid7()),
+        "uuid": _uuid(event.get("uuid")),
         "project_id": context.project_id,
         "event": event["event"],
         "distinct_id": event["distinct_id"],
@@ -99,6 +98,13 @@ def parse_time(value: Any, field: str) -> datetime:
     if not _EARLIEST <= moment <= _LATEST:
         raise invalid(field, f"{value!r} is outside 1970–2299")
     return moment
+
+
+def _uuid(given: str | None) -> str:
+    """The client's uuid in canonical form (it was validated already), else a new UUIDv7."""
+    if given is None:
+        return str(uuid_utils.uuid7())
+    return given.lower()  # the schema admits only the 36-character form
 
 
 def _candidate(raw: dict[str, Any]) -> dict[str, Any]:
@@ -131,9 +137,8 @@ def _properties(raw: dict[str, Any], event: dict[str, Any], context: Stamp) -> d
             properties[name] = {**properties.get(name, {}), **event[name]}
     if context.ip is not None:
         properties.setdefault("$ip", context.ip)
-    if context.user_agent:
-        for name, value in useragent.describe(context.user_agent):
-            properties.setdefault(name, value)
+    for name, value in context.browser:
+        properties.setdefault(name, value)
     return properties
 
 

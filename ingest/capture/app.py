@@ -99,7 +99,7 @@ class Capture:
             ip=self.client_address.of(
                 request.client.host if request.client else None, request.headers.get("x-forwarded-for")
             ),
-            user_agent=request.headers.get("user-agent", ""),
+            browser=useragent.describe(request.headers.get("user-agent", "")),
             max_event_bytes=self.settings.capture_max_event_bytes,
         )
         messages = [events.stamp(raw, place.format(i), stamp) for i, raw in enumerate(batch)]
@@ -248,8 +248,8 @@ def _routes(app: FastAPI) -> None:
     posthog = _timed("posthog", lambda request: _capture(request).posthog(request))
     for route in POSTHOG_ROUTES:
         for path in (route, route + "/"):
-            if path != "/capture":
-                app.add_api_route(path, posthog, methods=["GET", "POST"], name="posthog", tags=["posthog"])
+            for method in ("GET", "POST") if path != "/capture" else ():  # one route a method: unique OpenAPI ids
+                app.add_api_route(path, posthog, methods=[method], name=f"posthog_{method.lower()}", tags=["posthog"])
 
     batch = _timed("segment", lambda request: _capture(request).segment(request))
     app.add_api_route("/v1/batch", batch, methods=["POST"], name="segment_batch", tags=["segment"])
@@ -269,7 +269,8 @@ def _routes(app: FastAPI) -> None:
         return JSONResponse(remote_config.flags())
 
     for path in ("/flags", "/flags/", "/decide", "/decide/"):
-        app.add_api_route(path, flags, methods=["GET", "POST"], tags=["posthog"], name="flags")
+        for method in ("GET", "POST"):
+            app.add_api_route(path, flags, methods=[method], tags=["posthog"], name=f"flags_{method.lower()}")
 
     @app.get("/_health", tags=["health"])
     async def health() -> dict[str, str]:
