@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages up down status test lint bench-warehouse clean
+.PHONY: install system-packages compat-deps up down status test lint bench-warehouse clean
 
 install: $(STAMP)
 
@@ -21,6 +21,15 @@ $(STAMP): pyproject.toml
 system-packages:
 	@infra/system-packages.sh
 
+# The JavaScript SDKs the compatibility tests drive (tests/compat), reinstalled when the lockfile changes.
+# playwright-core drives Debian's chromium: no browser is ever downloaded.
+COMPAT_STAMP := tests/compat/node_modules/.installed
+compat-deps: $(COMPAT_STAMP)
+
+$(COMPAT_STAMP): tests/compat/package.json tests/compat/package-lock.json
+	cd tests/compat && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 up: install system-packages
 	$(BIN)/clickpath up
 
@@ -31,7 +40,7 @@ status: install
 	$(BIN)/clickpath status
 
 # The tests start their own stack (own ports, own home), so a running `make up` is never touched.
-test: install system-packages
+test: install system-packages compat-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the local stack runs: PostgreSQL and Redis servers, a JDK and Maven for Kafka.
+# Debian packages the local stack runs: PostgreSQL and Redis servers, a JDK and Maven for Kafka;
+# and Chromium, the browser the posthog-js compatibility test drives.
 # Installs only what is missing, so a second run is instant.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgres >/dev/null || missing+=(postgresql)
 command -v java >/dev/null || missing+=(default-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
+command -v chromium >/dev/null || missing+=(chromium)
 
 if ((${#missing[@]})); then
     echo "installing Debian packages: ${missing[*]}"
