@@ -1,0 +1,59 @@
+"""``clickpath generate``: demo traffic for a small online shop, sent through the capture API."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Annotated
+
+import typer
+
+from infra.settings import Settings, get_settings
+
+app = typer.Typer(help="Ingestion: demo traffic.", no_args_is_help=True)
+
+
+def default_host(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.port('capture')}"
+
+
+def demo_project_key(settings: Settings) -> str | None:
+    """The demo project's write key that ``clickpath up`` recorded in demo.json, if there is one."""
+    path = settings.home_dir / "demo.json"
+    try:
+        key = json.loads(path.read_text())["demo"]["project_api_key"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return key if isinstance(key, str) and key else None
+
+
+@app.command("generate")
+def generate(
+    events: Annotated[int, typer.Option(min=0, help="About how many events to send.")] = 50_000,
+    days: Annotated[int, typer.Option(min=1, help="Spread them over this many days up to now.")] = 30,
+    seed: Annotated[int | None, typer.Option(help="Same seed, same people and events. Default: a random one.")] = None,
+    host: Annotated[str | None, typer.Option(help="The capture API. Default: the local stack's.")] = None,
+    project_key: Annotated[
+        str | None, typer.Option(help="The project's write key (phc_…). Default: the demo project's, from demo.json.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Events per request.")] = 500,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight.")] = 4,
+) -> None:
+    """Send realistic demo traffic (a small online shop's visitors, sign-ups and purchases) to the capture API."""
+    # Imported here: httpx and the generator are only needed by this command, not by every `clickpath` call.
+    from ingest.generate import CaptureRefusedError, CaptureUnavailableError, Sender, run
+
+    settings = get_settings()
+    key = project_key or demo_project_key(settings)
+    if key is None:
+        raise typer.BadParameter(
+            f"no project key: pass one, or run `clickpath up` to write {settings.home_dir / 'demo.json'}",
+            param_hint="--project-key",
+        )
+    chosen_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    sender = Sender(host or default_host(settings), key, batch_size=batch_size, concurrency=concurrency)
+    try:
+        run(events, days, chosen_seed, sender)
+    except (CaptureRefusedError, CaptureUnavailableError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
