@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     consumer_batch_ms: int = 1000
     """… or when its oldest event has waited this long."""
 
+    demo_events: int = 100_000
+    """Events of demo traffic the first `clickpath up` sends to the demo project (0: none)."""
+    demo_days: int = 30
+
     def port(self, service: str) -> int:
         return LOCAL_PORTS[service] + self.port_offset
 

@@ -16,6 +16,7 @@ from infra.settings import Settings
 from infra.stack.service import Service
 from infra.stack.services import stack
 from infra.stack.supervisor import Supervisor
+from ingest import demo_data
 
 Say = Callable[[str], None]
 POLL_S = 0.5
@@ -57,6 +58,8 @@ def up(settings: Settings, say: Say) -> dict[str, object]:
     previous = json.loads(demo_file.read_text()).get("demo", {}) if demo_file.exists() else {}
     summary = describe(settings, services) | {"demo": demo.ensure(settings, previous)}
     say(f"demo account: {summary['demo']['email']}")
+    say(f"demo events: {demo_data.ensure(settings, summary['demo'], previous)}")
+    summary["demo"]["demo_events_loaded"] = True
     demo_file.touch(mode=0o600)
     demo_file.chmod(0o600)  # it holds the demo password and keys: readable by its owner alone, before writing
     demo_file.write_text(json.dumps(summary, indent=2) + "\n")

@@ -60,6 +60,7 @@ class Stack:
             **inherited,
             "CLICKPATH_HOME": str(self.home),
             "CLICKPATH_PORT_OFFSET": str(self.offset),
+            "CLICKPATH_DEMO_EVENTS": "2000",  # the demo traffic path runs, small: tests bring their own data
             **self.extra_env,
         }
 
