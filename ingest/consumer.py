@@ -16,6 +16,9 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from clickhouse_connect.driver.client import Client
@@ -31,6 +34,15 @@ log = logging.getLogger("clickpath.consumer")
 POLL_MESSAGES = 10_000
 POLL_TIMEOUT_S = 0.1
 BACKOFF_S = (0.5, 1, 2, 4, 8)
+
+
+@dataclass
+class _Flight:
+    """A batch handed to the insert thread: its messages (for the commit), the store call and its future."""
+
+    batch: dict[int, list[Message]]
+    store: Callable[[], None]
+    future: Future[None]
 
 
 class PersonUpdates(Protocol):
@@ -60,6 +72,8 @@ class EventConsumer:
         self._buffers: dict[int, list[Message]] = {}
         self._oldest: float | None = None
         self._revoked = False
+        self._in_flight: _Flight | None = None
+        self._inserter = ThreadPoolExecutor(1, thread_name_prefix="clickhouse-insert")
         self._kafka = Consumer(
             clients.kafka_config(settings)
             | {
@@ -74,7 +88,7 @@ class EventConsumer:
         )
 
     def run(self) -> None:
-        """Consume until stop(): then flush and commit what is buffered, and leave the group."""
+        """Consume until stop(): then store and commit what is buffered, and leave the group."""
         self._kafka.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         try:
             while not self.stopping:
@@ -83,7 +97,9 @@ class EventConsumer:
                 if self._due():
                     self.flush()
             self.flush()  # once; if ClickHouse is down it is not committed, and the next run stores it
+            self._finish()
         finally:
+            self._inserter.shutdown()
             self._kafka.close()
             self.dead_letters.close()
 
@@ -108,35 +124,46 @@ class EventConsumer:
         return buffered >= self.settings.consumer_batch_events or waited_ms >= self.settings.consumer_batch_ms
 
     def flush(self) -> None:
-        """Store what is buffered, then commit it; on failure keep it buffered and try again."""
-        batch = {partition: messages[:] for partition, messages in self._buffers.items() if messages}
+        """Finish the batch in flight (stored, then committed), and send what is buffered to be stored.
+
+        One insert is in flight while the next batch is read and decoded: ClickHouse works on one batch
+        while this process decodes the next.
+        """
+        self._finish()
+        batch, self._buffers, self._oldest = self._buffers, {}, None
         if not batch:
             return
-        rows, poison = Rows(), []
+        rows, poison = Rows(self.topic), []
         for partition in sorted(batch):
             for message in batch[partition]:
                 try:
-                    rows.add(message.value(), self.topic, partition, message.offset())
+                    rows.add(message.value(), partition, message.offset())
                 except PoisonError as exc:
                     poison.append((message, str(exc)))
         token = f"{self.topic}/" + ",".join(f"{p}:{m[0].offset()}-{m[-1].offset()}" for p, m in sorted(batch.items()))
-        if not self._retrying(lambda: self._store(rows, poison, token)):
-            return  # partitions were taken away meanwhile; what is still ours stays buffered
-        self._commit(batch)
-        for partition, messages in batch.items():
-            rest = self._buffers.get(partition, [])[len(messages) :]
-            if rest:
-                self._buffers[partition] = rest
-            else:
-                self._buffers.pop(partition, None)
-        self._oldest = time.monotonic() if self._buffers else None
+        store = partial(self._store, rows, poison, token)
+        self._in_flight = _Flight(batch, store, self._inserter.submit(store))
+
+    def _finish(self) -> None:
+        """Wait for the insert in flight; retry it here if it failed; commit it once stored."""
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
+            return
+        try:
+            flight.future.result()
+        except Exception as exc:
+            log.warning("store failed (%s); retrying", exc)
+            if not self._retrying(flight.store):
+                return  # a rebalance (every partition is placed anew, from what is stored) or a stop
+
+        self._commit(flight.batch)
 
     def _store(self, rows: Rows, poison: list[tuple[Message, str]], token: str) -> None:
         if poison:
             self.dead_letters.send(poison)
             log.warning("%d message(s) sent to %s: %s", len(poison), self.dead_letters.topic, poison[0][1])
         if rows:
-            self.persons.process(rows.events)
+            self.persons.process(rows.person_events)
             self.clickhouse.insert(
                 "events",
                 rows.columns,
@@ -153,29 +180,25 @@ class EventConsumer:
             log.warning("commit refused (%s); the rows are stored, ingest_offsets covers them", exc)
 
     def _retrying(self, attempt: Callable[[], None]) -> bool:
-        """Run attempt until it succeeds, partitions paused meanwhile. False if a rebalance intervened."""
-        self._revoked, paused = False, False
+        """Run attempt until it succeeds, partitions paused meanwhile. False if a rebalance or stop intervened."""
+        self._revoked = False
+        self._kafka.pause(self._kafka.assignment())
         try:
             for tries in itertools.count():
+                self._wait(BACKOFF_S[min(tries, len(BACKOFF_S) - 1)])
+                if self._revoked or self.stopping:  # stopping: nothing committed, the next run redoes it
+                    return False
                 try:
                     attempt()
                     return True
                 except Exception as exc:
-                    if not paused:
-                        self._kafka.pause(self._kafka.assignment())
-                        paused = True
-                    delay = BACKOFF_S[min(tries, len(BACKOFF_S) - 1)]
-                    log.warning("store failed (%s); retrying in %.1f s", exc, delay)
-                    self._wait(delay)
-                    if self._revoked or self.stopping:  # stopping: nothing committed, the next run redoes it
-                        return False
+                    log.warning("store failed again (%s)", exc)
         finally:
-            if paused:
-                self._kafka.resume(self._kafka.assignment())
+            self._kafka.resume(self._kafka.assignment())
         return False
 
     def _wait(self, delay: float) -> None:
-        """Sleep while still polling: the group keeps us, and rebalances are served."""
+        """Sleep while still polling (partitions paused): the group keeps us, and rebalances are served."""
         deadline = time.monotonic() + delay
         while time.monotonic() < deadline and not (self._revoked or self.stopping):
             for message in self._kafka.consume(POLL_MESSAGES, min(0.2, delay)):
@@ -206,7 +229,14 @@ class EventConsumer:
         raise RuntimeError("ingest_offsets unreadable")
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """What was inserted is committed already; what was not is dropped here and re-read by the next owner."""
+        """Commit the insert in flight if it succeeded; drop what was not inserted: the next owner re-reads it.
+
+        No retries here (they would poll inside a poll): a failed insert is left to the next owner, which
+        resumes after the committed offset, or after ingest_offsets if the insert did land.
+        """
+        flight, self._in_flight = self._in_flight, None
+        if flight is not None and flight.future.exception() is None:
+            self._commit(flight.batch)
         for tp in partitions:
             self._buffers.pop(tp.partition, None)
         if not self._buffers:
