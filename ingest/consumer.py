@@ -81,6 +81,8 @@ class EventConsumer:
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "auto.offset.reset": "earliest",
+                # a killed consumer's partitions move to the others after 10 s, not librdkafka's 45 s
+                "session.timeout.ms": 10_000,
                 "fetch.max.bytes": 64 * 1024 * 1024,
                 "max.partition.fetch.bytes": 8 * 1024 * 1024,
                 "queued.max.messages.kbytes": 256 * 1024,
@@ -96,6 +98,8 @@ class EventConsumer:
                     self._buffer(message)
                 if self._due():
                     self.flush()
+                elif self._in_flight is not None and self._in_flight.future.done():
+                    self._finish()  # commit as soon as stored, not only when the next batch goes
             self.flush()  # once; if ClickHouse is down it is not committed, and the next run stores it
             self._finish()
         finally:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-_CODES = {400: "invalid_request", 401: "invalid_api_key", 413: "payload_too_large", 429: "rate_limited"}
+_CODES = {
+    400: "invalid_request",
+    401: "invalid_api_key",
+    413: "payload_too_large",
+    415: "unsupported_encoding",
+    429: "rate_limited",
+}
 
 
 class CaptureError(Exception):

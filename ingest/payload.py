@@ -26,6 +26,9 @@ _BASE64 = re.compile(rb"^[A-Za-z0-9+/]+={0,2}\s*$")
 _GZIP_HINTS = {"gzip", "gzip-js"}
 _LZ64_HINTS = {"lz64", "lz-string"}
 _BASE64_HINTS = {"base64", "b64"}
+# LZ-String output can grow with the square of its input (a small bomb, and the library cannot stop part
+# way), so lz64 bodies, which only posthog-js from before 2023 sends, are kept small.
+MAX_LZ64_BYTES = 16 * 1024
 
 
 def decode(
@@ -39,7 +42,8 @@ def decode(
     form: dict[str, str] = {}
     is_form = content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
     if is_form and raw.lstrip()[:1] not in (b"{", b"["):  # JSON mislabelled as a form (curl -d) is JSON
-        form = {name: values[0] for name, values in parse_qs(raw.decode("latin-1")).items()}
+        # latin-1 both ways, so that percent-escaped bytes come back as the very bytes (UTF-8 JSON stays UTF-8)
+        form = {name: values[0] for name, values in parse_qs(raw.decode("latin-1"), encoding="latin-1").items()}
         if not form.get("data"):
             raise invalid("data", "form body without a data field")
         raw = form["data"].encode("latin-1")
@@ -67,7 +71,12 @@ def _decompress(raw: bytes, hint: str, max_bytes: int) -> bytes:
     if hint in _GZIP_HINTS or raw.startswith(GZIP_MAGIC):
         return _inflate(raw, zlib.MAX_WBITS | 16, max_bytes, "gzip")
     if hint in _LZ64_HINTS:
-        text = lzstring.LZString().decompressFromBase64(raw.decode("latin-1"))
+        if len(raw) > MAX_LZ64_BYTES:
+            raise too_large("body", f"lz64 bodies are limited to {MAX_LZ64_BYTES} bytes; send gzip instead")
+        try:
+            text = lzstring.LZString().decompressFromBase64(raw.decode("latin-1"))
+        except Exception:  # lzstring fails on bad input with whatever it hits: KeyError, IndexError, NameError…
+            text = None
         if not text:
             raise invalid("body", "not valid LZ-String (lz64) data")
         return _capped(text.encode("utf-8", "surrogatepass"), max_bytes)

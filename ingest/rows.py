@@ -44,6 +44,7 @@ STAMPED_SCHEMA: dict[str, Any] = {
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_LATEST = (datetime(2299, 12, 31, tzinfo=UTC) - _EPOCH) // _MICROSECOND  # DateTime64's range, as capture keeps
 _PERSON_UPDATES = b'"$set'  # both $set and $set_once
 
 
@@ -100,15 +101,20 @@ class Rows:
         except msgspec.DecodeError as exc:
             raise PoisonError(str(exc)) from None
         properties = bytes(event.properties)
+        timestamp = (event.timestamp - _EPOCH) // _MICROSECOND
+        received_at = (event.received_at - _EPOCH) // _MICROSECOND
         if properties[:1] != b"{":
             raise PoisonError("Expected `object` - at `$.properties`")
+        if not (0 <= timestamp <= _LATEST and 0 <= received_at <= _LATEST):
+            raise PoisonError("Expected a time in 1970–2299 - at `$.timestamp` or `$.received_at`")
+        # every check is behind us: a row is appended whole or not at all
         self._uuid(event.uuid)
         self._project_id(event.project_id)
         self._event(event.event)
         self._distinct_id(event.distinct_id)
         self._properties(properties)
-        self._timestamp((event.timestamp - _EPOCH) // _MICROSECOND)
-        self._received_at((event.received_at - _EPOCH) // _MICROSECOND)
+        self._timestamp(timestamp)
+        self._received_at(received_at)
         self._partition(partition)
         self._offset(offset)
         if event.event in IDENTITY_EVENTS or _PERSON_UPDATES in properties:

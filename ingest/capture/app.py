@@ -26,6 +26,7 @@ from ingest import events, payload, segment, useragent
 from ingest.capture import metrics, openapi, remote_config
 from ingest.capture.client_ip import ClientAddress
 from ingest.capture.gate import Gate
+from ingest.capture.ratelimit import RateLimit
 from ingest.errors import CaptureError, invalid, too_large
 from ingest.producer import EventProducer, KafkaUnavailableError
 
@@ -41,6 +42,7 @@ class Capture:
     def __init__(self, settings: Settings, producer: EventProducer) -> None:
         self.settings, self.producer = settings, producer
         self.gate = Gate(settings)
+        self.rate_limit = RateLimit(settings)
         self.client_address = ClientAddress(settings.capture_trusted_proxies)
 
     async def posthog(self, request: Request, native: bool = False) -> Response:
@@ -94,7 +96,6 @@ class Capture:
         stamp = events.Stamp(
             project_id=project_id,
             now=now,
-            received_at=events.iso(now),
             sent_at=sent_at,
             ip=self.client_address.of(
                 request.client.host if request.client else None, request.headers.get("x-forwarded-for")
@@ -103,7 +104,7 @@ class Capture:
             max_event_bytes=self.settings.capture_max_event_bytes,
         )
         messages = [events.stamp(raw, place.format(i), stamp) for i, raw in enumerate(batch)]
-        await self.gate.admit(project_id, len(messages))
+        await self.rate_limit.admit(project_id, len(messages))
         try:
             await self.producer.send(messages)
         except KafkaUnavailableError as exc:
@@ -197,6 +198,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Events in: Clickpath's own endpoint, PostHog's and Segment's. See docs/INGESTION.md.",
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        # Prometheus /metrics is capture's telemetry; FastAPI's OpenTelemetry hooks cost CPU on every event
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.add_middleware(
         CORSMiddleware,  # PostHog's recipe: any origin echoed, with credentials (beacons send cookies)

@@ -17,7 +17,12 @@ _ERROR = {
     "properties": {
         "error": {
             "type": "object",
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}},
+            # no field when the whole request is meant (429, 503)
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": ["string", "null"]},
+            },
             "required": ["code", "message"],
         }
     },
@@ -39,6 +44,16 @@ _SEGMENT_MESSAGE = {
         "traits": {"type": "object"},
         "context": {"type": "object"},
     },
+}
+
+
+_GET_QUERY = [  # old SDKs send the body on a GET, as ?data=
+    {"name": "data", "in": "query", "schema": {"type": "string"}, "description": "the body: JSON, base64 or lz64"},
+    {"name": "compression", "in": "query", "schema": {"type": "string"}, "description": "gzip-js, lz64 or base64"},
+]
+_NOT_JSON = {  # answers that are no JSON, with their media type
+    "/metrics": "text/plain",
+    "/array/{token}/config.js": "application/javascript",
 }
 
 
@@ -103,7 +118,21 @@ def document(app: FastAPI) -> None:
                 }
             )
             post["responses"] = _responses(ok, _SEGMENT_ERROR if segment else _ERROR)
+            if "get" in operations:  # PostHog's routes answer a GET like a POST
+                operations["get"]["parameters"] = _GET_QUERY
+                operations["get"]["responses"] = post["responses"]
+        _other_answers(spec["paths"])
         app.openapi_schema = spec
         return spec
 
     app.openapi = build  # type: ignore[method-assign]
+
+
+def _other_answers(paths: dict[str, Any]) -> None:
+    for path, media_type in _NOT_JSON.items():
+        paths[path]["get"]["responses"]["200"]["content"] = {media_type: {"schema": {"type": "string"}}}
+    unavailable = {"type": "object", "properties": {"status": {"type": "string"}, "reason": {"type": "string"}}}
+    paths["/_ready"]["get"]["responses"]["503"] = {
+        "description": "Kafka does not answer",
+        "content": {"application/json": {"schema": unavailable}},
+    }

@@ -60,3 +60,40 @@ class Pipeline:
                 time.sleep(0.2)
         finally:
             client.close()
+
+
+def consumed(settings: Settings, timeout_s: float = WAIT_S) -> None:
+    """Wait until the consumer has settled all the events topic holds now: nothing is in flight any more.
+
+    A partition is settled up to the group's committed offset, or up to the highest offset ClickHouse holds
+    (ingest_offsets): the consumer may store a batch and commit it only with the next one. So once every
+    partition is settled up to the end noted here, whatever was produced before this call is stored (or, as
+    poison, in the dead-letter topic and committed).
+    """
+    from confluent_kafka import Consumer, TopicPartition  # here: this part of the file was appended to
+
+    topic = settings.kafka_events_topic
+    # a client of the group's id that never subscribes: it reads the group's offsets without joining it
+    reader = Consumer(clients.kafka_config(settings) | {"group.id": settings.consumer_group})
+    warehouse = clients.clickhouse(settings, database=settings.clickhouse_database)
+    stored_sql = "SELECT partition, max(max_offset) + 1 FROM ingest_offsets WHERE topic = {t:String} GROUP BY partition"
+    try:
+        partitions = [TopicPartition(topic, p) for p in reader.list_topics(topic, timeout=10).topics[topic].partitions]
+        ends = {tp.partition: reader.get_watermark_offsets(tp, timeout=10)[1] for tp in partitions}
+        deadline = time.monotonic() + timeout_s
+        while True:
+            committed = {tp.partition: tp.offset for tp in reader.committed(partitions, timeout=10)}
+            stored = dict(warehouse.query(stored_sql, parameters={"t": topic}).result_rows)
+            behind = {
+                p: (committed[p], stored.get(p), end)
+                for p, end in ends.items()
+                if max(committed[p], stored.get(p, 0)) < end
+            }
+            if not behind:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"consumer behind after {timeout_s} s; (committed, stored, end): {behind}")
+            time.sleep(0.2)
+    finally:
+        reader.close()
+        warehouse.close()

@@ -16,7 +16,7 @@ NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 
 
 def stamp(raw: dict, sent_at: datetime | None = None, **context: object) -> dict:
-    stamp_context = events.Stamp(project_id=7, now=NOW, received_at=events.iso(NOW), sent_at=sent_at, **context)
+    stamp_context = events.Stamp(project_id=7, now=NOW, sent_at=sent_at, **context)
     key, value = events.stamp(raw, "batch[2]", stamp_context)
     event = orjson.loads(value)
     assert key == f"7:{event['distinct_id']}".encode()
@@ -30,7 +30,7 @@ def test_fields_are_read_from_wherever_posthog_sdks_put_them() -> None:
     assert event["distinct_id"] == "12"
     assert "token" not in event["properties"]
     assert event["properties"]["$set"] == {"a": 2}
-    assert event["timestamp"] == event["received_at"] == "2026-11-27T12:00:00.000000Z"
+    assert event["timestamp"] == event["received_at"] == "2026-11-27T12:00:00Z"
 
 
 @pytest.mark.parametrize(
@@ -59,19 +59,19 @@ def test_a_bad_event_is_refused_naming_its_index_and_field(raw: dict, field: str
 def test_clock_skew_is_corrected_with_sent_at_and_offset_counts_back_from_now() -> None:
     fast = NOW + timedelta(hours=2)
     skewed = stamp({"event": "e", "distinct_id": "d", "timestamp": (fast - timedelta(seconds=5)).isoformat()}, fast)
-    assert skewed["timestamp"] == "2026-11-27T11:59:55.000000Z"
+    assert skewed["timestamp"] == "2026-11-27T11:59:55Z"
     ignored = {
         "event": "e",
         "distinct_id": "d",
         "timestamp": "2026-11-27T14:00:00Z",
         "properties": {"$ignore_sent_at": True},
     }
-    assert stamp(ignored, fast)["timestamp"] == "2026-11-27T14:00:00.000000Z"
+    assert stamp(ignored, fast)["timestamp"] == "2026-11-27T14:00:00Z"
     assert stamp({"event": "e", "distinct_id": "d", "offset": 1500})["timestamp"] == "2026-11-27T11:59:58.500000Z"
     epoch_ms = stamp({"event": "e", "distinct_id": "d", "timestamp": 1764244800000})
-    assert epoch_ms["timestamp"] == "2025-11-27T12:00:00.000000Z"
+    assert epoch_ms["timestamp"] == "2025-11-27T12:00:00Z"
     future = stamp({"event": "e", "distinct_id": "d", "timestamp": "2026-11-29T12:00:00Z"})
-    assert future["timestamp"] == events.iso(NOW)  # more than 23 h ahead: a broken clock
+    assert future["timestamp"] == "2026-11-27T12:00:00Z"  # more than 23 h ahead: a broken clock: now
 
 
 def test_uuids_kept_canonical_or_made_v7() -> None:

@@ -36,7 +36,7 @@ from typer.testing import CliRunner
 from infra.cli import app as clickpath
 from infra.settings import Settings
 from ingest.cli import demo_project_key
-from ingest.events import Stamp, iso, stamp
+from ingest.events import Stamp, stamp
 from ingest.generate import SESSION_IDLE_S, CaptureRefusedError, CaptureUnavailableError, Sender, generate_events
 
 NOW = datetime(2026, 6, 3, 14, 7, 21, 512000, tzinfo=UTC)  # a Wednesday afternoon
@@ -115,7 +115,7 @@ def test_every_event_has_the_capture_contracts_fields(month: list[dict[str, Any]
 
 
 def test_the_capture_api_would_take_every_event(month: list[dict[str, Any]]) -> None:
-    context = Stamp(project_id=1, now=NOW, received_at=iso(NOW), sent_at=NOW)
+    context = Stamp(project_id=1, now=NOW, sent_at=NOW)
     for i, event in enumerate(month[:2000]):
         key, value = stamp(copy.deepcopy(event), f"batch[{i}]", context)  # raises what capture would answer
         stored = orjson.loads(value)

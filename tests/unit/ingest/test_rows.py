@@ -1,0 +1,66 @@
+"""The consumer's decoding: a good message becomes one whole row; poison is refused with its reason, leaving none."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+import pytest
+
+from ingest.rows import COLUMNS, PoisonError, Rows
+
+GOOD = {
+    "uuid": "0192b1a0-7b2a-7c1e-9a0b-4f3f2a1b0c9d",
+    "project_id": 3,
+    "event": "$pageview",
+    "distinct_id": "user-1",
+    "properties": {"$current_url": "https://shop.example/", "amount": 1.5},
+    "timestamp": "2026-11-27T12:00:00.123456Z",
+    "received_at": "2026-11-27T12:00:01Z",
+}
+
+
+def test_a_good_message_becomes_one_row_in_column_order() -> None:
+    rows = Rows("events")
+    rows.add(orjson.dumps(GOOD), 4, 99)
+    row = dict(zip(COLUMNS, (column[0] for column in rows.columns), strict=True))
+    assert row["uuid"] == uuid.UUID(GOOD["uuid"])
+    assert orjson.loads(row["properties"]) == GOOD["properties"]
+    assert row["timestamp"] == 1_795_780_800_123_456 and row["received_at"] == 1_795_780_801_000_000
+    assert (row["kafka_topic"], row["kafka_partition"], row["kafka_offset"]) == ("events", 4, 99)
+    assert rows.person_events == []
+
+
+def test_person_updates_and_identity_events_are_handed_to_persons() -> None:
+    rows = Rows("events")
+    rows.add(orjson.dumps(GOOD | {"properties": {"$set": {"plan": "pro"}}}), 0, 1)
+    rows.add(orjson.dumps(GOOD | {"event": "$identify", "properties": {"$anon_distinct_id": "a"}}), 0, 2)
+    assert [event["event"] for event in rows.person_events] == ["$pageview", "$identify"]
+    assert rows.person_events[0]["properties"]["$set"] == {"plan": "pro"}
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"uuid": "not-a-uuid"}, "uuid"),
+        ({"project_id": 0}, "project_id"),
+        ({"distinct_id": ""}, "distinct_id"),
+        ({"event": "x" * 201}, "event"),
+        ({"properties": [1]}, "properties"),
+        ({"timestamp": "2026-11-27T12:00:00"}, "timezone"),
+        ({"timestamp": "9999-01-01T00:00:00Z"}, "1970–2299"),
+        ({"timestamp": "1969-12-31T23:59:59Z"}, "1970–2299"),
+    ],
+)
+def test_poison_is_refused_and_leaves_no_partial_row(change: dict, reason: str) -> None:
+    rows = Rows("events")
+    rows.add(orjson.dumps(GOOD), 0, 1)
+    with pytest.raises(PoisonError, match=reason):
+        rows.add(orjson.dumps(GOOD | change), 0, 2)
+    assert {len(column) for column in rows.columns} == {1}
+
+
+def test_not_json_and_missing_fields_are_poison() -> None:
+    for value in (b"", b"not json", orjson.dumps({"event": "e"}), None):
+        with pytest.raises(PoisonError):
+            Rows("events").add(value, 0, 0)
