@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     consumer_group: str = "clickpath-ingest"
     consumer_batch_events: int = 50000
     """A partition's batch is inserted when it holds this many events …"""
-    consumer_batch_ms: int = 1000
+    consumer_batch_ms: int = 500
     """… or when its oldest event has waited this long."""
 
     demo_events: int = 100_000

@@ -1,7 +1,12 @@
 """Sending events to Kafka from the capture API's event loop, answering only once the broker acknowledged.
 
 librdkafka delivers acknowledgements on a thread of ours that polls the producer; each request waits on
-an asyncio future that the last acknowledgement of its events resolves. The producer is idempotent with
+an asyncio future that the last acknowledgement of its events resolves. Only the last event of a request
+in each partition asks for an acknowledgement (a Python callback per event cost more CPU than stamping
+it): the producer is idempotent, so the broker writes a partition's messages in order and acknowledges
+the last only after the ones before it. To know the partition before producing, it is computed as
+librdkafka's default partitioner does (CRC-32 of the key, modulo the partitions), so other producers of
+the same keys (the dead-letter replay) agree. The producer is idempotent with
 acks=all, so its own retries never write an event twice, and a message that cannot be delivered within
 CLICKPATH_CAPTURE_DELIVERY_TIMEOUT_S fails (librdkafka drops it) rather than lingering, so that a request
 answered 503 is not stored later behind the client's back.
@@ -13,6 +18,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
+from zlib import crc32
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
@@ -58,7 +64,7 @@ class EventProducer:
             "enable.idempotence": True,
             "acks": "all",
             "compression.type": "lz4",
-            "linger.ms": 2,
+            "linger.ms": 5,  # fuller batches: less broker work per event, a few ms on a request
             "batch.num.messages": 10000,
             "queue.buffering.max.messages": 1_000_000,
             "queue.buffering.max.kbytes": 1024 * 1024,
@@ -67,6 +73,7 @@ class EventProducer:
             "error_cb": self._on_error,
         }
         self._producer = Producer(self._config)
+        self._partitions = 0  # unknown until the broker answers: until then librdkafka picks, and all report
         self._down_since: float | None = None
         self._probe: asyncio.Future[None] | None = None
         self._stopping = threading.Event()
@@ -79,17 +86,22 @@ class EventProducer:
 
     async def send(self, messages: Sequence[tuple[bytes, bytes]]) -> None:
         """Produce every (key, value); return once all are acknowledged, else raise KafkaUnavailableError."""
-        if not self.reachable:
+        if not self.reachable or not self._partitions:  # the probe also learns the partitions
             await self._probe_once()
-        delivery = _Delivery(len(messages), asyncio.get_running_loop())
+        count = self._partitions
+        partitions = [crc32(key) % count for key, _ in messages] if count else [-1] * len(messages)
+        last = {partition: index for index, partition in enumerate(partitions)} if count else None
+        delivery = _Delivery(len(last) if last is not None else len(messages), asyncio.get_running_loop())
         produce = self._producer.produce
-        for key, value in messages:
+        for index, ((key, value), partition) in enumerate(zip(messages, partitions, strict=True)):
+            report = delivery if last is None or last[partition] == index else None
             try:
-                produce(self.topic, value, key, on_delivery=delivery)
+                produce(self.topic, value, key, partition=partition, on_delivery=report)
             except BufferError:
-                await self._produce_when_room(key, value, delivery)
+                await self._produce_when_room(key, value, partition, report)
         try:
-            await asyncio.wait_for(delivery.future, self._timeout_s + 1)
+            async with asyncio.timeout(self._timeout_s + 1):  # librdkafka times out first; this is a backstop
+                await delivery.future
         except TimeoutError:
             raise KafkaUnavailableError("Kafka did not acknowledge in time") from None
         if delivery.error is not None:
@@ -105,10 +117,10 @@ class EventProducer:
             self._probe = asyncio.ensure_future(asyncio.to_thread(self.check, PROBE_TIMEOUT_S))
         await asyncio.shield(self._probe)
 
-    async def _produce_when_room(self, key: bytes, value: bytes, delivery: _Delivery) -> None:
+    async def _produce_when_room(self, key: bytes, value: bytes, partition: int, report: _Delivery | None) -> None:
         while True:
             try:
-                self._producer.produce(self.topic, value, key, on_delivery=delivery)
+                self._producer.produce(self.topic, value, key, partition=partition, on_delivery=report)
                 return
             except BufferError:  # the local queue is full: let the poll thread drain it
                 await asyncio.sleep(0.005)
@@ -122,6 +134,7 @@ class EventProducer:
         topic = metadata.topics.get(self.topic)
         if topic is None or topic.error is not None:
             raise KafkaUnavailableError(f"topic {self.topic} is not available")
+        self._partitions = len(topic.partitions)  # grows when partitions are added; read again by /_ready
         self._down_since = None
 
     def close(self) -> None:
