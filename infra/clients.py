@@ -17,7 +17,12 @@ from infra.settings import Settings
 
 
 def clickhouse(settings: Settings, database: str | None = None, **kwargs: object) -> ClickHouseClient:
-    """A clickhouse-connect client; credentials come from the URL, else from the warehouse settings."""
+    """A clickhouse-connect client; credentials come from the URL, else from the warehouse settings.
+
+    Compression (lz4) only for an outside server: to the local embedded one, over loopback, it costs more
+    CPU than it saves (docs/PERFORMANCE.md).
+    """
+    kwargs.setdefault("compress", settings.clickhouse_url is not None)
     url = urlsplit(settings.effective_clickhouse_url)
     return clickhouse_connect.get_client(
         host=url.hostname or "127.0.0.1",

@@ -11,6 +11,7 @@ and never commits ahead.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import signal
@@ -128,15 +129,12 @@ class EventConsumer:
         return buffered >= self.settings.consumer_batch_events or waited_ms >= self.settings.consumer_batch_ms
 
     def flush(self) -> None:
-        """Finish the batch in flight (stored, then committed), and send what is buffered to be stored.
+        """Decode what is buffered, finish the batch in flight (stored, then committed), send this one to be stored.
 
-        One insert is in flight while the next batch is read and decoded: ClickHouse works on one batch
-        while this process decodes the next.
+        One insert is in flight while the next batch is decoded: ClickHouse works on one batch while this
+        process decodes the next.
         """
-        self._finish()
         batch, self._buffers, self._oldest = self._buffers, {}, None
-        if not batch:
-            return
         rows, poison = Rows(self.topic), []
         for partition in sorted(batch):
             for message in batch[partition]:
@@ -144,23 +142,29 @@ class EventConsumer:
                     rows.add(message.value(), partition, message.offset())
                 except PoisonError as exc:
                     poison.append((message, str(exc)))
+        if not self._finish() or not batch:
+            return  # given up on a rebalance or a stop: this batch is read again from what is stored
         token = f"{self.topic}/" + ",".join(f"{p}:{m[0].offset()}-{m[-1].offset()}" for p, m in sorted(batch.items()))
         store = partial(self._store, rows, poison, token)
         self._in_flight = _Flight(batch, store, self._inserter.submit(store))
 
-    def _finish(self) -> None:
-        """Wait for the insert in flight; retry it here if it failed; commit it once stored."""
+    def _finish(self) -> bool:
+        """Wait for the insert in flight; retry it here if it failed; commit it once stored.
+
+        False when the retries were given up: a rebalance placed every partition anew, from what is stored,
+        or the consumer is stopping.
+        """
         flight, self._in_flight = self._in_flight, None
         if flight is None:
-            return
+            return True
         try:
             flight.future.result()
-        except Exception as exc:
+        except Exception as exc:  # any failure of a store is retried, never skipped
             log.warning("store failed (%s); retrying", exc)
             if not self._retrying(flight.store):
-                return  # a rebalance (every partition is placed anew, from what is stored) or a stop
-
+                return False
         self._commit(flight.batch)
+        return True
 
     def _store(self, rows: Rows, poison: list[tuple[Message, str]], token: str) -> None:
         if poison:
@@ -251,6 +255,7 @@ class EventConsumer:
 def main(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     consumer = EventConsumer(settings)
+    gc.freeze()  # the objects made at start-up live as long as the process: full collections skip them
     signal.signal(signal.SIGTERM, consumer.stop)
     signal.signal(signal.SIGINT, consumer.stop)
     log.info("consuming %s as group %s", consumer.topic, settings.consumer_group)
