@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages compat-deps up down status test lint bench-warehouse clean
+.PHONY: install system-packages compat-deps up down status test lint bench-warehouse bench-ingest clean
 
 install: $(STAMP)
 
@@ -50,6 +50,9 @@ lint: install
 
 bench-warehouse: install
 	$(BIN)/python -m tests.benchmarks.warehouse_bench
+
+bench-ingest: install
+	$(BIN)/python -m tests.benchmarks.ingest_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The ingestion benchmark's parts (tests/benchmarks/ingest_bench.py runs them)."""
