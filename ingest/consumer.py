@@ -252,9 +252,21 @@ class EventConsumer:
         self._revoked = True
 
 
+def _when_ready(settings: Settings) -> EventConsumer:
+    """The consumer, once ClickHouse has its database: the stack starts it before migrating, and a
+    restarted ClickHouse may take a while; waiting here beats crashing into the supervisor's back-off."""
+    for delay in itertools.chain(BACKOFF_S, itertools.repeat(BACKOFF_S[-1])):
+        try:
+            return EventConsumer(settings)
+        except Exception as exc:  # anything: ClickHouse or its database not there yet
+            log.info("waiting for ClickHouse (%s); again in %.1f s", exc, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
 def main(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    consumer = EventConsumer(settings)
+    consumer = _when_ready(settings)
     gc.freeze()  # the objects made at start-up live as long as the process: full collections skip them
     signal.signal(signal.SIGTERM, consumer.stop)
     signal.signal(signal.SIGINT, consumer.stop)
