@@ -56,7 +56,6 @@ from tests.benchmarks.warehouse.measure import Progress
 from tests.support.ingest import Pipeline
 from tests.support.stack import Stack
 
-REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = Path(".clickpath/reports/ingest-bench")
 DOCS_CHART = Path("docs/img/ingest-bench.png")
 STEPS = ("batch", "single", "consumer", "freshness")
@@ -192,7 +191,9 @@ def environment(settings: Any) -> dict[str, Any]:
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
     return {
         **machine.describe(),
-        "code": code_version("ingest", "infra/stack", "tests/benchmarks/ingest", "tests/benchmarks/ingest_bench.py"),
+        "code": machine.code_version(
+            "ingest", "infra/stack", "tests/benchmarks/ingest", "tests/benchmarks/ingest_bench.py"
+        ),
         "kafka": kafka.version(),
         "clickhouse": clickhouse,
         "confluent-kafka": f"{version('confluent-kafka')} (librdkafka {confluent_kafka.libversion()[0]})",
@@ -202,22 +203,6 @@ def environment(settings: Any) -> dict[str, Any]:
         "wrk": (wrk.stdout + wrk.stderr).split("Copyright")[0].strip(),
         "locust": version("locust"),
     }
-
-
-def code_version(*paths: str) -> str:
-    """The commit and the uncommitted files among paths: machine.code_version, but with the first file's name
-    whole (that one strips `git status --porcelain`, whose first line starts with a space)."""
-    git = ["git", "-C", str(REPO)]
-    try:
-        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
-        status = subprocess.run(
-            [*git, "status", "--porcelain", "--", *paths], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git work tree)"
-    changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
-    commit = head.stdout.strip()
-    return commit if not changed else f"{commit} + uncommitted: {', '.join(changed)}"
 
 
 def others_running() -> list[str]:

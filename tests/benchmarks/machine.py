@@ -24,11 +24,11 @@ def describe() -> dict[str, Any]:
 def code_version(*paths: str) -> str:
     """The commit the measured code comes from, and its uncommitted changes: the numbers belong to them."""
     try:
-        commit = _git("rev-parse", "--short", "HEAD")
+        commit = _git("rev-parse", "--short", "HEAD").strip()
         changed = _git("status", "--porcelain", "--", *paths).splitlines()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git work tree)"
-    return commit if not changed else f"{commit} + uncommitted: {', '.join(line[3:] for line in changed)}"
+    return commit if not changed else f"{commit} + uncommitted: {', '.join(line[3:] for line in changed if line)}"
 
 
 def load() -> str:
@@ -53,4 +53,5 @@ def cpu_model() -> str:
 
 
 def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
+    # not stripped: `git status --porcelain` lines start with a space when only the work tree changed
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
