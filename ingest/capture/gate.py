@@ -41,7 +41,11 @@ class Gate:
             raise CaptureError(401, "no project key: send api_key in the body or Authorization: Bearer", "api_key")
         known = self._known.get(key)
         if known is None:
-            known = await self._refresh(key)
+            try:
+                known = await self._refresh(key)
+            except Exception as exc:  # PostgreSQL (and Redis) unreachable: a retry later may pass
+                log.warning("project key lookup failed: %s", exc)
+                raise CaptureError(503, "project keys cannot be checked now; retry later", code="unavailable") from None
         elif time.monotonic() - known[1] > self._cache_s and key not in self._refreshing:
             self._refreshing[key] = asyncio.create_task(self._refresh(key))
         if known[0] is None:
