@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from api.errors import APIError
+
 _CODES = {
     400: "invalid_request",
     401: "invalid_api_key",
@@ -11,8 +13,11 @@ _CODES = {
 }
 
 
-class CaptureError(Exception):
-    """A refusal: ``field`` names the place (``batch[3].distinct_id``), ``message`` the problem."""
+class CaptureError(APIError):
+    """A refusal: ``field`` names the place (``batch[3].distinct_id``), ``message`` the problem.
+
+    The API's error, with the codes capture's clients see; its text is ``field: message``.
+    """
 
     def __init__(
         self,
@@ -22,17 +27,11 @@ class CaptureError(Exception):
         code: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
-        self.code = code or _CODES.get(status, "unavailable" if status >= 500 else "error")
-        self.headers = headers or {}
+        code = code or _CODES.get(status, "unavailable" if status >= 500 else "error")
+        super().__init__(status, message, field, code, headers)
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
-
-    @property
-    def text(self) -> str:
-        return str(self)
 
 
 def invalid(field: str | None, message: str) -> CaptureError:

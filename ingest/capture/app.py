@@ -177,7 +177,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _error_response(request: Request, error: CaptureError) -> JSONResponse:
-    body: dict[str, Any] = {"code": error.code, "message": error.text, "field": error.field}
+    body: dict[str, Any] = {"code": error.code, "message": str(error), "field": error.field}
     if not request.url.path.startswith("/v1/"):  # Segment's SDKs read code and message at the top
         body = {"error": body}
     return JSONResponse(body, status_code=error.status, headers=error.headers)

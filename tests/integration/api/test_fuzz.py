@@ -27,7 +27,6 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -38,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
 from api.main import create_app
 from infra.settings import Settings
 from tests.support.api import PASSWORD, Account, bearer, sign_up, unique_email
+from tests.support.fuzz import fuzz_settings
 
 SEED = 20261127
 MAX_EXAMPLES = 8  # per operation and credential, on top of the examples and coverage phases
@@ -111,14 +111,7 @@ def aim(case: schemathesis.Case, target: Target) -> None:
 
 @pytest.mark.parametrize("credential", ["access token", "personal key"])
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    # one owner per operation, shared by its examples on purpose; the coverage phase makes large cases
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+@fuzz_settings(MAX_EXAMPLES)  # one owner per operation, shared by its examples
 def test_no_server_error_and_responses_match_the_document(
     case: schemathesis.Case, credential: str, fuzzed_app: FastAPI, target: Target
 ) -> None:

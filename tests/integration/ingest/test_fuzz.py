@@ -31,7 +31,6 @@ import orjson
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -41,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
 
 from infra.settings import Settings
 from ingest.capture.app import POSTHOG_ROUTES, create_app
+from tests.support.fuzz import fuzz_settings
 from tests.support.ingest import WAIT_S, Pipeline, Project
 
 pytestmark = pytest.mark.integration
@@ -83,13 +83,7 @@ def credentials(path: str, key: str) -> dict[str, str]:
 
 
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+@fuzz_settings(MAX_EXAMPLES)
 def test_no_server_error_and_answers_match_the_document(
     case: schemathesis.Case, pipeline: Pipeline, fuzzed: Project, session: requests.Session
 ) -> None:
