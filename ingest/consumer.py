@@ -28,7 +28,7 @@ from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException
 from infra import clients
 from infra.settings import Settings
 from ingest.dead_letters import DeadLetters
-from ingest.rows import COLUMNS, PoisonError, Rows
+from ingest.rows import COLUMNS, INSERT_FORMAT, INSERT_SETTINGS, PoisonError, Rows
 
 log = logging.getLogger("clickpath.consumer")
 
@@ -75,6 +75,7 @@ class EventConsumer:
         self._revoked = False
         self._in_flight: _Flight | None = None
         self._inserter = ThreadPoolExecutor(1, thread_name_prefix="clickhouse-insert")
+        self._person_writer = ThreadPoolExecutor(1, thread_name_prefix="person-updates")
         self._kafka = Consumer(
             clients.kafka_config(settings)
             | {
@@ -105,6 +106,7 @@ class EventConsumer:
             self._finish()
         finally:
             self._inserter.shutdown()
+            self._person_writer.shutdown()
             self._kafka.close()
             self.dead_letters.close()
 
@@ -171,14 +173,17 @@ class EventConsumer:
             self.dead_letters.send(poison)
             log.warning("%d message(s) sent to %s: %s", len(poison), self.dead_letters.topic, poison[0][1])
         if rows:
-            self.persons.process(rows.person_events)
-            self.clickhouse.insert(
+            # persons beside the events insert, not before it: both are done before the commit, and a replay
+            # redoes both (each is idempotent)
+            persons = self._person_writer.submit(self.persons.process, rows.person_events)
+            self.clickhouse.raw_insert(
                 "events",
-                rows.columns,
-                column_names=COLUMNS,
-                column_oriented=True,
-                settings={"insert_deduplication_token": token},
+                COLUMNS,
+                rows.body,
+                settings={**INSERT_SETTINGS, "insert_deduplication_token": token},
+                fmt=INSERT_FORMAT,
             )
+            persons.result()
 
     def _commit(self, batch: dict[int, list[Message]]) -> None:
         offsets = [TopicPartition(self.topic, p, messages[-1].offset() + 1) for p, messages in batch.items()]

@@ -205,18 +205,28 @@ class Warehouse:
     async def _insert(
         self, lease: Lease, head: str, data_format: str, leading: bytes, body: AsyncIterator[bytes]
     ) -> Summary:
+        """Feed the body to the engine APPEND_BYTES at a time, receiving the next piece while the engine parses
+        this one (one append in flight): the network and the parser work side by side, memory stays bounded."""
         inserter = await to_thread.run_sync(lease.connection.insert, head, data_format)
+        appending: asyncio.Task[None] | None = None
         try:
             pending = bytearray(leading)
             async for chunk in body:
                 pending += chunk
                 if len(pending) >= APPEND_BYTES:
-                    await to_thread.run_sync(engine_call, inserter.append, bytes(pending))
+                    if appending is not None:
+                        await appending
+                    appending = asyncio.create_task(_append(inserter, bytes(pending)))
                     pending.clear()
+            if appending is not None:
+                await appending
             if pending:
-                await to_thread.run_sync(engine_call, inserter.append, bytes(pending))
+                await _append(inserter, bytes(pending))
             result = await to_thread.run_sync(engine_call, inserter.finish)
         except BaseException:
+            if appending is not None:  # a thread cannot be stopped: let its append end before cancelling
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(appending)
             await to_thread.run_sync(inserter.cancel)
             raise
         return Summary(
@@ -370,3 +380,7 @@ def create_app(config: ServerConfig) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+async def _append(inserter: Any, data: bytes) -> None:
+    await to_thread.run_sync(engine_call, inserter.append, data)

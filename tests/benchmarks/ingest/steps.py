@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import os
 import socket
@@ -16,12 +17,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import orjson
 from clickhouse_connect.driver.client import Client
 
@@ -32,7 +34,7 @@ from infra.stack import services
 from infra.stack.supervisor import Supervisor
 from ingest.consumer import EventConsumer
 from ingest.persons import Persons
-from ingest.rows import COLUMNS, Rows
+from ingest.rows import COLUMNS, StampedEvent
 from tests.benchmarks.ingest import broker, load, profile, traffic
 from tests.benchmarks.ingest.cpu import CpuMeter, summary
 from tests.benchmarks.warehouse.measure import Progress, round_order
@@ -287,16 +289,26 @@ class InsertLog:
         self.events_rows = 0
         original = client.insert
 
+        original_raw = client.raw_insert
+
         def insert(table: str | None = None, data: Any = None, *args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            result = original(table, data, *args, **kwargs)
             rows = len(data[0]) if kwargs.get("column_oriented") and data else len(data or [])
-            self.calls.append((str(table), rows, started, time.perf_counter()))
-            if table == "events":
-                self.events_rows += rows
-            return result
+            return self._timed(table, rows, lambda: original(table, data, *args, **kwargs))
+
+        def raw_insert(table: str, column_names: Any = None, insert_block: bytes = b"", **kwargs: Any) -> Any:
+            rows = insert_block.count(b"\n") + 1 if insert_block else 0  # one row a line (JSONCompactEachRow)
+            return self._timed(table, rows, lambda: original_raw(table, column_names, insert_block, **kwargs))
 
         client.insert = insert  # type: ignore[method-assign]
+        client.raw_insert = raw_insert  # type: ignore[method-assign]
+
+    def _timed(self, table: str | None, rows: int, call: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        result = call()
+        self.calls.append((str(table), rows, started, time.perf_counter()))
+        if table == "events":
+            self.events_rows += rows
+        return result
 
     def of(self, table: str) -> list[tuple[str, int, float, float]]:
         return [call for call in self.calls if call[0] == table]
@@ -337,8 +349,9 @@ def consumer_vs_insert(bench: Bench, project: Project) -> dict[str, Any]:
 
 
 def _direct_inserts(bench: Bench, volume: traffic.Volume, topic: str, count: int) -> dict[str, Any]:
-    """Baseline: the same rows built with ingest.rows.Rows, only `client.insert` timed, into a second database
-    migrated like the first (so the ingest_offsets view runs on every insert, as for the consumer)."""
+    """Baseline: the same rows as clickhouse-connect's column-oriented insert takes them, only `client.insert`
+    timed, into a second database migrated like the first (so the ingest_offsets view runs on every insert, as
+    for the consumer)."""
     direct_settings = bench.settings.model_copy(update={"clickhouse_database": DIRECT_DATABASE})
     clickhouse_migrations.migrate(direct_settings)
     client = clients.clickhouse(direct_settings, database=DIRECT_DATABASE, autogenerate_session_id=False)
@@ -346,14 +359,12 @@ def _direct_inserts(bench: Bench, volume: traffic.Volume, topic: str, count: int
     bench.progress(f"direct inserts: {count:,} rows into {DIRECT_DATABASE}.events in batches of {size:,}")
     bench.meter.start()
     for start in range(0, count, size):
-        rows = Rows(topic)
-        for index, (_, value) in enumerate(volume.values(start, min(start + size, count)), start):
-            rows.add(value, index % PARTITIONS, index // PARTITIONS)
-        token = f"{topic}/direct:{start}-{start + len(rows) - 1}"
+        columns = _columns(volume.values(start, min(start + size, count)), topic, start)
+        token = f"{topic}/direct:{start}-{start + len(columns[0]) - 1}"
         gc.collect()  # no collection owed by building the rows lands inside the timed insert
-        seconds.append(_timed_insert(bench, client, rows, token))
+        seconds.append(_timed_insert(bench, client, columns, token))
         inserts += 1
-        del rows
+        del columns
     cpu = bench.meter.stop()
     stored = client.command("SELECT count() FROM events WHERE kafka_topic = {t:String}", parameters={"t": topic})
     client.close()
@@ -367,14 +378,32 @@ def _direct_inserts(bench: Bench, volume: traffic.Volume, topic: str, count: int
     return {"events_per_s": count / total, "insert_seconds": seconds, "inserts": inserts, "stored": stored, "cpu": cpu}
 
 
-def _timed_insert(bench: Bench, client: Client, rows: Rows, token: str) -> float:
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _columns(values: Iterable[tuple[bytes, bytes]], topic: str, start: int) -> list[list[Any]]:
+    """The stamped events as columns in COLUMNS order, times as integer microseconds and uuids as UUID
+    objects (what clickhouse-connect writes fastest); partitions and offsets as the consumer would see them."""
+    rows = []
+    for index, (_, value) in enumerate(values, start):
+        event = msgspec.json.decode(value, type=StampedEvent)
+        times = [(moment - _EPOCH) // _MICROSECOND for moment in (event.timestamp, event.received_at)]
+        rows.append(
+            (event.uuid, event.project_id, event.event, event.distinct_id, bytes(event.properties), *times,
+             topic, index % PARTITIONS, index // PARTITIONS)
+        )  # fmt: skip
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _timed_insert(bench: Bench, client: Client, columns: list[list[Any]], token: str) -> float:
     """Seconds of the insert call the consumer makes, for these rows. A failed one is noted and retried once
     (the consumer retries too), and the retry is what is timed."""
     for attempt in (1, 2):
         began = time.perf_counter()
         try:
             client.insert(
-                "events", rows.columns, column_names=COLUMNS, column_oriented=True,
+                "events", columns, column_names=COLUMNS, column_oriented=True,
                 settings={"insert_deduplication_token": token},
             )  # fmt: skip
             return time.perf_counter() - began
