@@ -57,3 +57,57 @@ def generate(
     except (CaptureRefusedError, CaptureUnavailableError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+
+
+dlq_app = typer.Typer(help="The dead-letter topic: what the consumer could not store, and sending it again.")
+
+
+@dlq_app.command("list")
+def dlq_list(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every letter still in the topic, replayed or not.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 50,
+) -> None:
+    """The letters not replayed yet: when, why, where from, and the start of the message."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ingest.dlq import DeadLetterQueue
+
+    settings = get_settings()
+    table = Table("letter", "time (UTC)", "reason", "origin", "message")
+    count = 0
+    with DeadLetterQueue(settings) as queue:
+        for letter in queue.letters(everything):
+            count += 1
+            if count <= limit:
+                preview = (letter.value or b"").decode(errors="replace")[:60]
+                time = f"{letter.time:%Y-%m-%d %H:%M:%S}"
+                table.add_row(f"{letter.partition}:{letter.offset}", time, letter.reason, letter.origin, preview)
+    console = Console(width=200)
+    console.print(table)
+    shown = f"{min(count, limit)} shown" if count > limit else "all shown"
+    console.print(f"{count} letter(s) {'in' if everything else 'pending in'} {settings.kafka_dlq_topic} ({shown})")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    dry_run: Annotated[bool, typer.Option(help="Count what would be replayed, send nothing.")] = False,
+) -> None:
+    """Send every pending letter back to the events topic (after a fix); what is still bad comes back."""
+    from rich.progress import Progress
+
+    from ingest.dlq import DeadLetterQueue
+
+    settings = get_settings()
+    with DeadLetterQueue(settings) as queue:
+        letters = list(queue.letters())
+        if dry_run or not letters:
+            note = "; none sent (dry run)" if dry_run and letters else ""
+            typer.echo(f"{len(letters)} letter(s) pending in {settings.kafka_dlq_topic}{note}")
+            return
+        with Progress() as progress:
+            task = progress.add_task("replaying", total=len(letters))
+            queue.replay(letters, lambda done: progress.advance(task, done))
+    typer.echo(f"replayed {len(letters)} letter(s) to {settings.kafka_events_topic}")
