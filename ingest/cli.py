@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
-from typing import Annotated
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from infra.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 app = typer.Typer(help="Ingestion: demo traffic.", no_args_is_help=True)
 
@@ -111,3 +116,65 @@ def dlq_replay(
             task = progress.add_task("replaying", total=len(letters))
             queue.replay(letters, lambda done: progress.advance(task, done))
     typer.echo(f"replayed {len(letters)} letter(s) to {settings.kafka_events_topic}")
+
+
+retention_app = typer.Typer(help="How long each project's events are kept (ClickHouse TTL).", no_args_is_help=True)
+
+
+@retention_app.command("set")
+def retention_set(
+    project: Annotated[int, typer.Argument(min=1, help="The project id.")],
+    days: Annotated[int, typer.Argument(min=0, help="Days to keep its events; 0 keeps them forever.")],
+    now: Annotated[bool, typer.Option(help="Delete what is already older at once, not as parts merge.")] = False,
+) -> None:
+    """Set a project's retention; rows already stored are updated too."""
+    from ingest.lifecycle import set_retention
+
+    with _clickhouse() as client:
+        set_retention(client, project, days, now=now)
+    typer.echo(f"project {project}: events kept {f'{days} days' if days else 'forever'}")
+
+
+@retention_app.command("show")
+def retention_show() -> None:
+    """Every project with a retention set (the others keep their events forever)."""
+    from ingest.lifecycle import retention
+
+    with _clickhouse() as client:
+        for project, days in retention(client).items():
+            typer.echo(f"project {project}: {f'{days} days' if days else 'forever'}")
+
+
+person_app = typer.Typer(help="One person's data.", no_args_is_help=True)
+
+
+@person_app.command("delete")
+def person_delete(
+    project: Annotated[int, typer.Argument(min=1, help="The project id.")],
+    distinct_id: Annotated[str, typer.Argument(help="Any distinct id of the person.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a person (GDPR): their events, person rows and per-person model rows, under every linked id."""
+    from ingest.lifecycle import erase_person, person_of
+
+    with _clickhouse() as client:
+        person = person_of(client, project, distinct_id)
+        typer.echo(f"person {person.person_id}: distinct ids {', '.join(person.distinct_ids)}")
+        if not yes:
+            typer.confirm("Delete all of their data?", abort=True)
+        deleted = erase_person(client, person)
+    for table, rows in deleted.items():
+        typer.echo(f"{table}: {rows} row(s) deleted")
+    typer.echo(f"done: {sum(deleted.values())} row(s) in {len(deleted)} table(s)")
+
+
+@contextlib.contextmanager
+def _clickhouse() -> Iterator[Client]:
+    from infra import clients
+
+    settings = get_settings()
+    client = clients.clickhouse(settings, database=settings.clickhouse_database, autogenerate_session_id=False)
+    try:
+        yield client
+    finally:
+        client.close()
