@@ -1,0 +1,171 @@
+"""Scale-out on one machine: three consumer processes in one group share a 12-partition topic; one is killed
+-9 under load and restarted, and ClickHouse ends with every event exactly once.
+
+The consumers are real `python -m ingest.consumer` processes, configured only through the environment
+(CLICKPATH_KAFKA_EVENTS_TOPIC, CLICKPATH_CONSUMER_GROUP) as an operator would run them, on a topic and
+group of the test's own beside the stack's. Merges are stopped meanwhile, so a duplicate would stay visible
+(the events table is a ReplacingMergeTree).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+
+from infra import clients
+from infra.migrations import kafka_topics
+from infra.settings import Settings
+from tests.support.ingest import Pipeline, Project
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 12
+CONSUMERS = 3
+EVENTS = 30_000
+WAIT_S = 180
+
+
+class Consumers:
+    """Consumer processes of one group, started and killed like a process manager would."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs, self.processes = env, logs, {}
+
+    def start(self, number: int) -> None:
+        log = (self.logs / f"consumer-{number}.log").open("ab")
+        self.processes[number] = subprocess.Popen(
+            [sys.executable, "-m", "ingest.consumer"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def kill(self, number: int) -> None:
+        self.processes[number].send_signal(signal.SIGKILL)
+        self.processes[number].wait(30)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            process.wait(60)
+
+
+@pytest.fixture
+def settings(stack: Stack) -> Settings:
+    """The stack's settings, with a 12-partition events topic and a group of this test's own."""
+    name = f"scale_out_{uuid.uuid4().hex[:8]}"
+    own = stack.settings.model_copy(
+        update={
+            "kafka_events_topic": name,
+            "kafka_dlq_topic": f"{name}_dlq",
+            "kafka_partitions": PARTITIONS,
+            "consumer_group": f"{name}-group",
+            "consumer_batch_events": 2000,  # several flushes per consumer, so a kill lands among them
+        }
+    )
+    kafka_topics.migrate(own)
+    return own
+
+
+@pytest.fixture
+def consumers(stack: Stack, settings: Settings, tmp_path: Path) -> Iterator[Consumers]:
+    env = stack.env | {
+        "CLICKPATH_KAFKA_EVENTS_TOPIC": settings.kafka_events_topic,
+        "CLICKPATH_KAFKA_DLQ_TOPIC": settings.kafka_dlq_topic,
+        "CLICKPATH_CONSUMER_GROUP": settings.consumer_group,
+        "CLICKPATH_CONSUMER_BATCH_EVENTS": str(settings.consumer_batch_events),
+        "PYTHONPATH": os.getcwd(),
+    }
+    group = Consumers(env, tmp_path)
+    try:
+        yield group
+    finally:
+        group.stop_all()
+
+
+@pytest.fixture
+def no_merges(settings: Settings) -> Iterator[None]:
+    client = clients.clickhouse(settings, database=settings.clickhouse_database)
+    client.command("SYSTEM STOP MERGES events")
+    try:
+        yield
+    finally:
+        client.command("SYSTEM START MERGES events")
+        client.close()
+
+
+def produce(settings: Settings, project: Project, start: int, stop: int) -> None:
+    """Stamped events as capture writes them, keyed by 500 distinct ids (so onto every partition)."""
+    producer = Producer(clients.kafka_config(settings) | {"acks": "all", "linger.ms": 5})
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    for number in range(start, stop):
+        distinct_id = f"user-{number % 500}"
+        value = {
+            "uuid": str(uuid.UUID(int=number + 1)),
+            "project_id": project.id,
+            "event": "scale-out",
+            "distinct_id": distinct_id,
+            "properties": {"n": number},
+            "timestamp": now,
+            "received_at": now,
+        }
+        producer.produce(settings.kafka_events_topic, orjson.dumps(value), f"{project.id}:{distinct_id}".encode())
+        producer.poll(0)
+    assert producer.flush(60) == 0
+
+
+def stored(settings: Settings) -> tuple[int, int]:
+    client = clients.clickhouse(settings, database=settings.clickhouse_database)
+    try:
+        query = "SELECT count(), uniqExact(uuid) FROM events WHERE kafka_topic = {t:String}"
+        count, unique = client.query(query, parameters={"t": settings.kafka_events_topic}).first_row
+        return int(count), int(unique)
+    finally:
+        client.close()
+
+
+def members(settings: Settings) -> list[int]:
+    """Partitions per member of the group, as the broker assigned them."""
+    admin = clients.kafka_admin(settings)
+    description = admin.describe_consumer_groups([settings.consumer_group])[settings.consumer_group].result()
+    return sorted(len(member.assignment.topic_partitions) for member in description.members)
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached in {timeout_s} s")
+        time.sleep(0.5)
+
+
+@pytest.mark.usefixtures("no_merges")
+def test_three_consumers_share_the_partitions_and_a_killed_one_loses_and_repeats_nothing(
+    pipeline: Pipeline, settings: Settings, consumers: Consumers
+) -> None:
+    project = pipeline.new_project()
+    for number in range(CONSUMERS):
+        consumers.start(number)
+    wait_for(lambda: members(settings) == [4, 4, 4], WAIT_S, "three members with four partitions each")
+
+    produce(settings, project, 0, EVENTS // 2)
+    wait_for(lambda: stored(settings)[0] >= EVENTS // 4, WAIT_S, "a quarter of the events stored")
+    consumers.kill(0)  # mid-stream: its buffered and in-flight batches are lost with it
+    produce(settings, project, EVENTS // 2, EVENTS)
+    consumers.start(0)
+
+    wait_for(lambda: stored(settings)[0] >= EVENTS, WAIT_S, f"{EVENTS} events stored")
+    time.sleep(3)  # anything still in flight would land now, as a duplicate
+    assert stored(settings) == (EVENTS, EVENTS)
+    wait_for(lambda: members(settings) == [4, 4, 4], WAIT_S, "the restarted consumer back in the group")
