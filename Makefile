@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages compat-deps up down status test lint bench-warehouse bench-ingest clean
+.PHONY: install system-packages compat-deps up down status test lint bench-warehouse bench-ingest stress-capture clean
 
 install: $(STAMP)
 
@@ -53,6 +53,10 @@ bench-warehouse: install
 
 bench-ingest: install
 	$(BIN)/python -m tests.benchmarks.ingest_bench
+
+# Locust against the stack `make up` runs, bounded; report and chart under .clickpath/reports/ (docs/RUNBOOKS.md).
+stress-capture: install
+	$(BIN)/python -m tests.stress.run capture $(STRESS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

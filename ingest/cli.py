@@ -178,3 +178,21 @@ def _clickhouse() -> Iterator[Client]:
         yield client
     finally:
         client.close()
+
+
+def lag() -> None:
+    """Consumer lag of the ingest group per partition of the events topic: what Kafka holds that is not stored."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ingest.lag import partition_lag
+
+    settings = get_settings()
+    rows = partition_lag(settings, settings.kafka_events_topic, settings.consumer_group)
+    table = Table(
+        "partition", "committed", "end", "lag", title=f"{settings.consumer_group} on {settings.kafka_events_topic}"
+    )
+    for partition, committed, end in rows:
+        table.add_row(str(partition), str(committed) if committed >= 0 else "–", str(end), str(end - max(committed, 0)))
+    Console(width=140).print(table)
+    typer.echo(f"total lag: {sum(end - max(committed, 0) for _, committed, end in rows):,} message(s)")

@@ -137,8 +137,10 @@ def api(settings: Settings) -> Service:
 
 
 def capture(settings: Settings) -> Service:
-    # capture reads X-Forwarded-For itself, from CLICKPATH_CAPTURE_TRUSTED_PROXIES only (uvicorn trusts loopback)
-    return _uvicorn(settings, "capture", "ingest.capture.app:create_app", "/_ready", "--no-proxy-headers")
+    # capture reads X-Forwarded-For itself, from CLICKPATH_CAPTURE_TRUSTED_PROXIES only (uvicorn trusts loopback);
+    # with several workers uvicorn's parent holds the port and the kernel shares connections among them
+    workers = ("--workers", str(settings.capture_workers)) if settings.capture_workers > 1 else ()
+    return _uvicorn(settings, "capture", "ingest.capture.app:create_app", "/_ready", "--no-proxy-headers", *workers)
 
 
 def _consumer_check(settings: Settings) -> str:

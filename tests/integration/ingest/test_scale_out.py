@@ -19,13 +19,16 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import orjson
+import psutil
 import pytest
 from confluent_kafka import Producer
 
 from infra import clients
 from infra.migrations import kafka_topics
 from infra.settings import Settings
+from infra.stack import services
 from tests.support.ingest import Pipeline, Project
 from tests.support.stack import Stack
 
@@ -169,3 +172,42 @@ def test_three_consumers_share_the_partitions_and_a_killed_one_loses_and_repeats
     time.sleep(3)  # anything still in flight would land now, as a duplicate
     assert stored(settings) == (EVENTS, EVENTS)
     wait_for(lambda: members(settings) == [4, 4, 4], WAIT_S, "the restarted consumer back in the group")
+
+
+def test_two_capture_workers_share_one_port_and_both_serve(stack: Stack, pipeline: Pipeline, tmp_path: Path) -> None:
+    """The stack's own capture command with CLICKPATH_CAPTURE_WORKERS=2, on a port of its own beside the stack's."""
+    beside = stack.settings.model_copy(update={"port_offset": stack.offset + 250, "capture_workers": 2})
+    command = services.capture(beside).program.command
+    env = stack.env | {  # the stack's services, not the ones the shifted offset would name
+        "CLICKPATH_KAFKA_BOOTSTRAP_SERVERS": stack.settings.effective_kafka_bootstrap_servers,
+        "CLICKPATH_DATABASE_URL": stack.settings.effective_database_url,
+        "CLICKPATH_REDIS_URL": stack.settings.effective_redis_url,
+        "CLICKPATH_CLICKHOUSE_URL": stack.settings.effective_clickhouse_url,
+    }
+    url = f"http://127.0.0.1:{beside.port('capture')}"
+    project = pipeline.new_project()
+    with (tmp_path / "capture.log").open("wb") as log:
+        parent = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _ready(url), WAIT_S, "capture with two workers ready")
+        children = psutil.Process(parent.pid).children()  # the workers, and multiprocessing's resource tracker
+        workers = [child for child in children if "spawn_main" in " ".join(child.cmdline())]
+        assert len(workers) == 2, [child.cmdline() for child in children]
+        before = [worker.cpu_times().user for worker in workers]
+        with httpx.Client(base_url=url, timeout=60, limits=httpx.Limits(max_keepalive_connections=0)) as client:
+            for number in range(200):  # a new connection each: the kernel hands them to either worker
+                body = {"api_key": project.key, "event": "two-workers", "distinct_id": f"u{number}"}
+                assert client.post("/capture", content=orjson.dumps(body)).status_code == 200
+        busy = [worker.cpu_times().user - start for worker, start in zip(workers, before, strict=True)]
+        assert min(busy) > 0.05, f"CPU seconds per worker under load: {busy}"
+        assert len(pipeline.events(project.id, 200)) == 200
+    finally:
+        parent.send_signal(signal.SIGTERM)
+        parent.wait(60)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/_ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
