@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     clickhouse_database: str = "clickpath"
     """The database Clickpath's tables live in."""
 
+    clickhouse_cluster: str | None = None
+    """A cluster of the servers' remote_servers: migrations then run ON CLUSTER with replicated tables
+    (docs/RUNBOOKS.md, "Moving ClickHouse to a cluster"). Unset: one server."""
+
     kafka_bootstrap_servers: str | None = None
     """Kafka brokers, host:port[,host:port]. Unset: the local single-node broker."""
 

@@ -3,6 +3,7 @@
 Applied migrations are recorded in ``schema_migrations`` with a checksum; a file changed after it was
 applied is refused rather than silently skipped. Statements in a file end with ``;`` at the end of a
 line. The tables are created in CLICKPATH_CLICKHOUSE_DATABASE, named without a database in the files.
+With CLICKPATH_CLICKHOUSE_CLUSTER set, every statement runs ON CLUSTER with replicated tables (cluster.py).
 
 Why not a migration library: the ones for ClickHouse speak its native TCP protocol, which the embedded
 server does not serve; this runner needs only the HTTP interface.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra import clients
+from infra.migrations.cluster import for_cluster
 from infra.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "clickhouse"
@@ -68,11 +70,12 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 def migrate(settings: Settings, directory: Path = MIGRATIONS_DIR) -> str:
     database = settings.clickhouse_database
     admin = clients.clickhouse(settings, autogenerate_session_id=False)
-    admin.command(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+    cluster = settings.clickhouse_cluster
+    admin.command(f"CREATE DATABASE IF NOT EXISTS `{database}`" + (f" ON CLUSTER `{cluster}`" if cluster else ""))
     admin.close()
     client = clients.clickhouse(settings, database=database, autogenerate_session_id=False)
     try:
-        client.command(LEDGER)
+        client.command(for_cluster(LEDGER.strip(), cluster) if cluster else LEDGER)
         applied = dict(client.query("SELECT version, checksum FROM schema_migrations").result_rows)
         done = []
         for migration in discover(directory):
@@ -81,7 +84,7 @@ def migrate(settings: Settings, directory: Path = MIGRATIONS_DIR) -> str:
                     raise MigrationError(f"{migration.path.name} changed after it was applied; add a new migration")
                 continue
             for statement in migration.statements():
-                client.command(statement)
+                client.command(for_cluster(statement, cluster) if cluster else statement)
             client.insert(
                 "schema_migrations",
                 [(migration.version, migration.path.name, migration.checksum)],
