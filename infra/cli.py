@@ -9,6 +9,7 @@ from infra.stack.cli import register as register_stack
 from infra.warehouse.cli import app as warehouse_app
 from ingest.capture.cli import capture_app
 from ingest.cli import dlq_app, generate, lag, person_app, retention_app
+from orchestration.cli import backfill
 
 app = typer.Typer(help="Clickpath: product analytics on Kafka, ClickHouse, dbt and Dagster.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
@@ -21,6 +22,7 @@ app.add_typer(person_app, name="person")
 register_stack(app)
 app.command("generate")(generate)
 app.command("lag")(lag)
+app.command("backfill")(backfill)
 
 
 def main() -> None:

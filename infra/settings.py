@@ -9,6 +9,7 @@ to the URL instead.
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -109,6 +110,29 @@ class Settings(BaseSettings):
     """Events of demo traffic the first `clickpath up` sends to the demo project (0: none)."""
     demo_days: int = 30
 
+    dbt_project_dir: Path | None = None
+    """The dbt project Dagster runs. Unset: models/ in this checkout."""
+    dagster_postgres_url: str | None = None
+    """Dagster's instance (runs, events, schedules) on PostgreSQL, postgresql://user:password@host/db, through
+    dagster-postgres. Unset: SQLite files under ``<home>/dagster``."""
+    partitions_start: date = date(2026, 1, 1)
+    """First day of the daily partitions of the dbt models (docs/ORCHESTRATION.md); set it before older data."""
+    ingestion_freshness_warn_s: int = 15 * 60
+    """The newest event in ClickHouse older than this: the ingestion freshness check warns …"""
+    ingestion_freshness_error_s: int = 60 * 60
+    """… and older than this it fails as an error."""
+    dead_letter_window_s: int = 60 * 60
+    """A message that reached the dead-letter topic within this window fails the dead-letter check."""
+    models_freshness_s: int = 2 * 60 * 60
+    """The daily models not updated for this long fail their freshness check (the hourly schedule updates them)."""
+
+    query_max_execution_s: int = 30
+    """ClickHouse stops a query of the query API after this long (max_execution_time)."""
+    query_max_result_rows: int = 10_000
+    """Rows a SQL query of the query API returns at most; the rest are cut off (result_overflow_mode=break)."""
+    query_cache_ttl_s: int = 24 * 60 * 60
+    """How long Redis keeps a cached answer; freshness in its key already retires answers the data outdated."""
+
     def port(self, service: str) -> int:
         return LOCAL_PORTS[service] + self.port_offset
 
@@ -131,6 +155,10 @@ class Settings(BaseSettings):
     @property
     def home_dir(self) -> Path:
         return self.home.resolve()
+
+    @property
+    def effective_dbt_project_dir(self) -> Path:
+        return (self.dbt_project_dir or Path(__file__).resolve().parents[1] / "models").resolve()
 
     def signing_key(self) -> str:
         """The secret that signs tokens: the setting, else one generated once into the home (mode 600)."""

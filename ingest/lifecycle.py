@@ -8,10 +8,14 @@ Erasing a person removes, with mutations that rewrite the data (not only hide it
 in Clickpath's database that names one of the person's distinct ids or the person: events, the person
 tables, and the per-person tables dbt builds (found by their `project_id` with `distinct_id` or `person_id`
 columns, so new models are covered without a change here).
+
+Both leave the rollups (the materialized views' aggregates, which name nobody) counting deleted events, so
+both rebuild the project's rows of each rollup from the events that remain, with the view's own query.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -41,6 +45,7 @@ def set_retention(client: Client, project_id: int, days: int, now: bool = False)
     )
     if now:
         client.command("ALTER TABLE events MATERIALIZE TTL", settings=SYNC)
+        rebuild_rollups(client, project_id)
 
 
 def retention(client: Client) -> dict[int, int]:
@@ -90,4 +95,40 @@ def erase_person(client: Client, person: Person) -> dict[str, int]:
         if count:
             client.command(f"ALTER TABLE `{table}` DELETE WHERE {where}", parameters=parameters, settings=SYNC)
             deleted[table] = int(count)
+    if deleted:
+        rebuild_rollups(client, person.project_id)
     return deleted
+
+
+VIEWS_SQL = """
+SELECT as_select, create_table_query
+FROM system.tables
+WHERE database = currentDatabase() AND engine = 'MaterializedView'
+"""
+_TARGET = re.compile(r"\sTO\s+(\S+)\s")
+
+
+def rebuild_rollups(client: Client, project_id: int) -> list[str]:
+    """Recompute the project's rows of every materialized view's target that has a project_id, from events.
+
+    Events of the project inserted while this runs (a few seconds) are counted twice in the rollups; the
+    raw events stay exact. Returns the tables rebuilt.
+    """
+    rebuilt = []
+    for select, create in client.query(VIEWS_SQL).result_rows:
+        target = _TARGET.search(create)
+        if target is None or not _has_project_id(client, target.group(1)):
+            continue
+        table, where = target.group(1), f"project_id = {int(project_id)}"
+        client.command(f"ALTER TABLE {table} DELETE WHERE {where}", settings=SYNC)
+        client.command(f"INSERT INTO {table} SELECT * FROM ({select}) WHERE {where}")
+        rebuilt.append(table)
+    return rebuilt
+
+
+def _has_project_id(client: Client, qualified: str) -> bool:
+    database, _, table = qualified.replace("`", "").rpartition(".")
+    query = (
+        "SELECT count() FROM system.columns WHERE database = {d:String} AND table = {t:String} AND name = 'project_id'"
+    )
+    return bool(client.command(query, parameters={"d": database or client.database, "t": table}))

@@ -13,6 +13,7 @@ import psutil
 from api import demo
 from infra.migrations import migrate
 from infra.settings import Settings
+from infra.stack import dagster
 from infra.stack.service import Service
 from infra.stack.services import stack
 from infra.stack.supervisor import Supervisor
@@ -60,6 +61,7 @@ def up(settings: Settings, say: Say) -> dict[str, object]:
     say(f"demo account: {summary['demo']['email']}")
     say(f"demo events: {demo_data.ensure(settings, summary['demo'], previous)}")
     summary["demo"]["demo_events_loaded"] = True
+    say(f"models: {dagster.build_models(settings)}")
     demo_file.touch(mode=0o600)
     demo_file.chmod(0o600)  # it holds the demo password and keys: readable by its owner alone, before writing
     demo_file.write_text(json.dumps(summary, indent=2) + "\n")

@@ -10,7 +10,7 @@ import httpx
 
 from infra import clients
 from infra.settings import Settings
-from infra.stack import kafka, postgres
+from infra.stack import dagster, kafka, postgres
 from infra.stack.service import Program, Service
 
 
@@ -176,4 +176,5 @@ def stack(settings: Settings) -> list[Service]:
         api(settings),
         capture(settings),
         consumer(settings),
+        *dagster.services(settings),
     ]

@@ -75,6 +75,9 @@ def test_erasing_a_person_removes_every_linked_id_and_nothing_else(stack: Stack,
     assert anon in output and user in output and "events: 3 row(s) deleted" in output, output
 
     assert [row["distinct_id"] for row in pipeline.events(project.id, 0)] == [bystander]
+    # the rollups (built by `up`) were rebuilt from the events that remain: they no longer count the erased ones
+    hourly = "SELECT event, sum(events) FROM events_hourly WHERE project_id = {p:UInt64} GROUP BY event"
+    assert client.query(hourly, parameters={"p": project.id}).result_rows == [("$pageview", 1)]
     for table in ("person_distinct_ids", "person_properties", "person_links"):
         assert client.command(person_rows.replace("{table}", table), parameters=ids) == 0, table
     assert client.command(person_rows.replace("{table}", "person_properties"), parameters={**ids, "ids": [bystander]})

@@ -1,0 +1,1 @@
+"""Dagster definitions for Clickpath: the dbt models as assets, partitioned by day, scheduled and checked."""
