@@ -65,8 +65,12 @@ def install(app: FastAPI) -> None:
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         # loc holds field names and list indexes; a JSON syntax error puts a character offset there instead
-        names = [] if first.get("type") == "json_invalid" else first.get("loc", ())
+        names = [] if first.get("type") == "json_invalid" else list(first.get("loc", ()))
+        if names[:1] == ["body"] and len(names) > 1 and isinstance(exc.body, dict) and names[1] == exc.body.get("kind"):
+            del names[1]  # the tag pydantic puts in the path of a discriminated union's member, not a field
         location = [str(part) for part in names if part not in ("body", "query", "path")]
+        if first.get("type") in ("union_tag_invalid", "union_tag_not_found"):  # a missing or unknown `kind`
+            location.append(str(first.get("ctx", {}).get("discriminator", "")).strip("'"))
         field = ".".join(location) or None
         return _response(422, "invalid", f"{field or 'request'}: {first.get('msg', 'invalid')}", field)
 

@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 from api import errors
 from api.project_keys import ProjectKeys
 from api.ratelimit import LoginLimiter
-from api.routes import auth, organizations, personal_keys, projects
+from api.routes import auth, organizations, personal_keys, projects, queries
 from infra.settings import Settings, get_settings
 
 
@@ -22,14 +22,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Clickpath API",
         version="0.1.0",
-        description="Organizations, users, projects and keys; trends, funnels and more arrive with the query router.",
+        description="Organizations, users, projects and keys; trends, funnels and SQL over a project's events.",
         generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
     app.state.login_limiter = LoginLimiter(settings)
     app.state.project_keys = ProjectKeys(settings)
     errors.install(app)
-    for router in (auth.router, organizations.router, projects.router, personal_keys.router):
+    for router in (auth.router, organizations.router, projects.router, personal_keys.router, queries.router):
         app.include_router(router)
 
     @app.get("/health", tags=["health"])

@@ -4,10 +4,12 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+from clickhouse_connect.driver.client import Client
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.main import create_app
+from infra import clients
 from infra.settings import Settings
 from tests.support.api import Account, sign_up
 from tests.support.stack import Stack
@@ -35,3 +37,11 @@ def api(api_settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def owner(api: TestClient) -> Account:
     return sign_up(api)
+
+
+@pytest.fixture(scope="session")
+def warehouse(api_settings: Settings) -> Iterator[Client]:
+    """The test stack's ClickHouse, for writing known rows straight into the tables the queries read."""
+    client = clients.clickhouse(api_settings, database=api_settings.clickhouse_database)
+    yield client
+    client.close()

@@ -1,0 +1,55 @@
+"""Answers cached in Redis, keyed by project, the normalized query and the freshness of the project's data.
+
+Freshness is the project's event count and newest ``received_at``, and the sizes of its person tables: any
+insert changes it, so a cached answer is never older than the data it was computed from. Relative dates
+move with the clock, so a query without an absolute end also keys on the current minute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import redis
+
+from api.queries.context import QueryContext
+
+VERSION = 1  # bump when a runner's answers change shape or meaning: old entries are then never read
+FRESHNESS_SQL = """
+SELECT
+    (SELECT count() FROM events WHERE project_id = {project_id:UInt64}),
+    (SELECT max(received_at) FROM events WHERE project_id = {project_id:UInt64}),
+    (SELECT count() FROM person_distinct_ids WHERE project_id = {project_id:UInt64}),
+    (SELECT count() FROM person_properties WHERE project_id = {project_id:UInt64})
+"""
+
+
+def freshness(context: QueryContext) -> str:
+    row = context.rows(FRESHNESS_SQL, context.params())[0]
+    return ":".join(str(value) for value in row)
+
+
+def key(context: QueryContext, normalized: dict[str, Any]) -> str:
+    volatile = not normalized.get("date_to") or str(normalized["date_to"]).startswith("-")
+    parts = {
+        "version": VERSION,
+        "project": context.project_id,
+        "timezone": str(context.timezone),
+        "query": normalized,
+        "freshness": freshness(context),
+        "minute": context.now.strftime("%Y-%m-%dT%H:%M") if volatile else None,
+    }
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return f"clickpath:query:{context.project_id}:{digest}"
+
+
+class Cache:
+    def __init__(self, client: redis.Redis, ttl_s: int) -> None:
+        self.client, self.ttl_s = client, ttl_s
+
+    def get(self, cache_key: str) -> bytes | None:
+        return self.client.get(cache_key)
+
+    def put(self, cache_key: str, value: bytes) -> None:
+        self.client.set(cache_key, value, ex=self.ttl_s)

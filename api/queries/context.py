@@ -1,0 +1,67 @@
+"""What a runner gets: the project, a ClickHouse client, the clock; and what it gives back."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import DatabaseError
+
+from api.errors import APIError
+from api.queries.params import Params
+from infra.settings import Settings
+
+EXCEPTION = re.compile(r"DB::Exception: (.*?)(?: \(version [^)]*\))?(?: \(for url [^)]*\))?\s*$", re.S)
+MAX_REASON = 500
+
+
+class Source(StrEnum):
+    """What served an answer: the raw events, or a dbt table (rollups and funnel tables arrive later)."""
+
+    EVENTS = "events"
+    ROLLUP = "rollup"
+    FUNNEL_TABLE = "funnel_table"
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    project_id: int
+    timezone: ZoneInfo
+    client: Client
+    settings: Settings
+    now: datetime
+
+    def params(self) -> Params:
+        """A fresh parameter set, the project already bound (every query filters on it)."""
+        return Params(project_id=self.project_id)
+
+    def rows(self, sql: str, params: Params, settings: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.run(sql, params, settings).result_rows
+
+    def run(self, sql: str, params: Params, settings: dict[str, Any] | None = None) -> Any:
+        """Runs a query within the API's time limit; a ClickHouse error becomes a 400 that says what failed."""
+        limits = {"max_execution_time": self.settings.query_max_execution_s, **(settings or {})}
+        try:
+            return self.client.query(sql, parameters=params.values, settings=limits)
+        except DatabaseError as error:
+            raise APIError(400, f"the query failed in ClickHouse: {_reason(error)}") from None
+
+
+def _reason(error: Exception) -> str:
+    """ClickHouse's own words (``Code: 427. DB::Exception: …``), without the server's version and address."""
+    text = str(error)
+    reason = EXCEPTION.search(text)
+    return (reason[1] if reason else type(error).__name__)[:MAX_REASON]
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A runner's answer before caching: its results and the source that served them."""
+
+    results: Any
+    source: Source = Source.EVENTS

@@ -1,0 +1,139 @@
+"""Funnels over known events: counts, conversions, times to convert and drop-offs equal plain Python's."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from clickhouse_connect.driver.client import Client
+from fastapi.testclient import TestClient
+
+from tests.support.api import Account, sign_up
+from tests.support.queries import Event, World, funnel, insert_events, link, quantile
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+END = datetime(2026, 11, 1, tzinfo=UTC)
+STEPS = ["$pageview", "signup", "purchase"]
+
+
+@pytest.fixture(scope="module")
+def account(api: TestClient) -> Account:
+    return sign_up(api)
+
+
+@pytest.fixture(scope="module")
+def world(account: Account, warehouse: Client) -> World:
+    """Persons who wander through the steps in bursts, some in order, some not, some too slowly."""
+    world, rng = World(account.project_id), random.Random(11)
+    events = []
+    for person in range(40):
+        at = START + timedelta(days=rng.randrange(30), seconds=rng.randrange(86400))
+        for _ in range(rng.randint(1, 8)):
+            at += timedelta(seconds=rng.choice([5, 60, 600, 3600, 30000, 200000]))
+            browser = rng.choice(["Chrome", "Firefox", "Safari"])
+            events.append(Event(rng.choice([*STEPS, "other"]), f"f-{person}", at, {"$browser": browser}))
+    insert_events(warehouse, world, events)
+    link(warehouse, world, ["f-1", "f-2"])
+    return world
+
+
+def answer(api: TestClient, account: Account, body: dict[str, Any]) -> list[dict[str, Any]]:
+    response = api.post(f"/api/projects/{account.project_id}/query", json=body, headers=account.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["results"]
+
+
+def body(**extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "funnel",
+        "steps": [{"event": step} for step in STEPS],
+        "window_seconds": 86400,
+        "date_from": "2026-10-01",
+        "date_to": "2026-10-31",
+        **extra,
+    }
+
+
+def named(event: str) -> Any:
+    return lambda e: e.event == event
+
+
+def test_steps_match_plain_python(api: TestClient, account: Account, world: World) -> None:
+    results = answer(api, account, body())
+    persons = funnel(world, [named(s) for s in STEPS], timedelta(days=1), START, END)
+    counts = [sum(p.level >= k for p in persons.values()) for k in (1, 2, 3)]
+    assert [r["count"] for r in results] == counts
+    assert counts[2] > 0, "the generated data should convert someone all the way"
+    for k, result in enumerate(results):
+        assert result["step"] == k + 1 and result["event"] == STEPS[k]
+        assert result["conversion_from_first"] == pytest.approx(counts[k] / counts[0])
+        assert result["conversion_from_previous"] == pytest.approx(counts[k] / counts[k - 1] if k else 1.0)
+        if k == 0:
+            assert result["median_seconds_to_convert"] is None and result["average_seconds_to_convert"] is None
+            continue
+        seconds = [(p.times[k] - p.times[k - 1]).total_seconds() for p in persons.values() if p.level > k]
+        assert result["median_seconds_to_convert"] == pytest.approx(quantile(seconds, 0.5))
+        assert result["average_seconds_to_convert"] == pytest.approx(statistics.fmean(seconds))
+
+
+def test_step_filters_and_breakdown(api: TestClient, account: Account, world: World) -> None:
+    steps = [{"event": "$pageview", "properties": [{"key": "$browser", "operator": "is_not", "value": "Safari"}]}]
+    steps += [{"event": "signup"}]
+    results = answer(api, account, body(steps=steps, breakdown="$browser"))
+    first = lambda e: e.event == "$pageview" and e.properties["$browser"] != "Safari"  # noqa: E731
+    persons = funnel(world, [first, named("signup")], timedelta(days=1), START, END)
+    events = {e.timestamp: e for e in world.events}
+    by_value: dict[str, list[int]] = {}
+    for p in persons.values():
+        if p.level:
+            # the breakdown value is the first step's event's (timestamps are unique in this data)
+            value = events[p.times[0]].properties["$browser"]
+            by_value.setdefault(value, [0, 0])[0] += 1
+            by_value[value][1] += p.level >= 2
+    assert "Safari" not in by_value
+    assert {(r["breakdown_value"], r["step"]): r["count"] for r in results} == {
+        (value, step + 1): counts[step] for value, counts in by_value.items() for step in (0, 1)
+    }
+
+
+def test_drop_off_persons_paged(api: TestClient, account: Account, world: World) -> None:
+    persons = funnel(world, [named(s) for s in STEPS], timedelta(days=1), START, END)
+    dropped = sorted(str(p) for p, a in persons.items() if a.level == 1)
+    assert len(dropped) >= 3
+    pages = [
+        answer(api, account, body(kind="funnel_persons", drop_off_step=2, limit=2, offset=offset))
+        for offset in range(0, len(dropped) + 2, 2)
+    ]
+    assert [p["person_id"] for page in pages for p in page] == dropped
+    for page in pages:
+        for person in page:  # each listed id is one of that person's
+            assert {str(world.person(d)) for d in person["distinct_ids"]} == {person["person_id"]}
+
+
+def test_window_is_respected(api: TestClient, account: Account, warehouse: Client) -> None:
+    world = World(account.project_id)
+    at = datetime(2026, 9, 10, 12, tzinfo=UTC)
+    insert_events(
+        warehouse,
+        world,
+        [
+            Event("w-a", "slow", at),
+            Event("w-b", "slow", at + timedelta(seconds=61)),
+            Event("w-a", "fast", at),
+            Event("w-b", "fast", at + timedelta(seconds=60)),
+        ],
+    )
+    steps = [{"event": "w-a"}, {"event": "w-b"}]
+    results = answer(api, account, body(steps=steps, window_seconds=60, date_from="2026-09-10", date_to="2026-09-10"))
+    assert [r["count"] for r in results] == [2, 1]
+    assert results[1]["median_seconds_to_convert"] == 60
+
+
+def test_unknown_events_are_zeros(api: TestClient, account: Account, world: World) -> None:
+    results = answer(api, account, body(steps=[{"event": "nope"}, {"event": "never"}]))
+    assert [(r["count"], r["conversion_from_first"]) for r in results] == [(0, 0.0), (0, 0.0)]
