@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from tests.support.ingest import Pipeline, Project
 from tests.support.stack import Stack
 
 
@@ -18,3 +20,20 @@ def stack() -> Iterator[Stack]:
     finally:  # also when `up` failed half way: whatever it started must not outlive the tests
         test_stack.run("down", check=False)
         shutil.rmtree(test_stack.home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pipeline(stack: Stack) -> Pipeline:
+    return Pipeline(stack.settings)
+
+
+@pytest.fixture
+def project(pipeline: Pipeline) -> Project:
+    """An owner, organization and project of the test's own."""
+    return pipeline.new_project()
+
+
+@pytest.fixture
+def run() -> str:
+    """A run id in every id and property a test sends, so a row is traced to the test that sent it."""
+    return uuid.uuid4().hex[:12]

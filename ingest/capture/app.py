@@ -214,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=True,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"],
+        expose_headers=["Retry-After"],  # so a browser SDK can wait as a 429 tells it to
         max_age=86400,
     )
 

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from clickhouse_connect.driver.client import Client
 
 from api import accounts, db
@@ -97,3 +98,18 @@ def consumed(settings: Settings, timeout_s: float = WAIT_S) -> None:
     finally:
         reader.close()
         warehouse.close()
+
+
+def stamped(project: Project, **fields: Any) -> bytes:
+    """A Kafka message as the capture API writes it, with `fields` changed (None: left out)."""
+    event = {
+        "uuid": str(uuid.uuid4()),
+        "project_id": project.id,
+        "event": "poison",
+        "distinct_id": "poisoned",
+        "properties": {},
+        "timestamp": "2026-11-27T12:00:00.000000Z",
+        "received_at": "2026-11-27T12:00:00.000000Z",
+    }
+    event.update(fields)
+    return orjson.dumps({name: value for name, value in event.items() if value is not None})

@@ -17,24 +17,10 @@ from confluent_kafka import Producer
 from infra import clients
 from infra.settings import Settings
 from ingest.dlq import DeadLetterQueue, Letter
-from tests.support.ingest import Pipeline, Project
+from tests.support.ingest import Pipeline, Project, stamped
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
-
-
-def stamped(project: Project, **fields: object) -> bytes:
-    event = {
-        "uuid": str(uuid.uuid4()),
-        "project_id": project.id,
-        "event": "replayed",
-        "distinct_id": "dlq-user",
-        "properties": {"plan": "pro"},
-        "timestamp": "2026-11-27T12:00:00.000000Z",
-        "received_at": "2026-11-27T12:00:01.000000Z",
-    }
-    event.update(fields)
-    return orjson.dumps({name: value for name, value in event.items() if value is not None})
 
 
 def send_letters(settings: Settings, letters: dict[str, bytes]) -> None:
@@ -56,7 +42,7 @@ def test_replay_sends_pending_letters_once_and_the_still_bad_come_back(
 ) -> None:
     settings = pipeline.settings
     tag = uuid.uuid4().hex
-    good, bad = stamped(project), stamped(project, distinct_id=None)
+    good, bad = stamped(project, event="replayed"), stamped(project, event="replayed", distinct_id=None)
     send_letters(settings, {f"bug {tag}": good, f"still bad {tag}": bad})
 
     listed = stack.run("dlq", "list", "--limit", "1000").stdout

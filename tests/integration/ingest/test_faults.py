@@ -33,7 +33,7 @@ from infra import clients
 from infra.settings import Settings
 from infra.stack import services
 from infra.stack.supervisor import Supervisor
-from tests.support.ingest import Pipeline, Project, consumed
+from tests.support.ingest import Pipeline, Project, consumed, stamped
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -335,21 +335,6 @@ class Poison:
     names: str
     """What the clickpath_reason header must mention (empty: any reason will do)."""
     value: bytes | None
-
-
-def stamped(project: Project, **fields: Any) -> bytes:
-    """A message as the capture API writes it, with `fields` changed (None: left out)."""
-    event = {
-        "uuid": str(uuid.uuid4()),
-        "project_id": project.id,
-        "event": "poison",
-        "distinct_id": "poisoned",
-        "properties": {},
-        "timestamp": "2026-11-27T12:00:00.000000Z",
-        "received_at": "2026-11-27T12:00:00.000000Z",
-    }
-    event.update(fields)
-    return orjson.dumps({name: value for name, value in event.items() if value is not None})
 
 
 def poisons(project: Project) -> dict[str, Poison]:
