@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages compat-deps web-sdk test-web-sdk up down status test lint bench-warehouse bench-ingest bench-sdk stress-capture clean
+.PHONY: install system-packages compat-deps web-sdk test-web-sdk up down status test lint bench-warehouse bench-ingest bench-sdk bench-models stress-capture clean
 
 install: $(STAMP)
 
@@ -76,6 +76,9 @@ bench-ingest: install
 
 bench-sdk: install web-sdk compat-deps
 	$(BIN)/python -m tests.benchmarks.sdk_bench
+
+bench-models: install
+	$(BIN)/python -m tests.benchmarks.models_bench
 
 # Locust against the stack `make up` runs, bounded; report and chart under .clickpath/reports/ (docs/RUNBOOKS.md).
 stress-capture: install
