@@ -31,6 +31,8 @@ class Dbt:
     """The child's whole environment: CLICKPATH_ variables name the warehouse (Stack.env has them)."""
     work_dir: Path
     """Where target/ and logs/ go."""
+    project_dir: Path = PROJECT_DIR
+    """The dbt project, run from its own directory (its profiles.yml is found there)."""
 
     @property
     def target_path(self) -> Path:
@@ -42,11 +44,16 @@ class Dbt:
         if dbt_vars:
             command += ["--vars", json.dumps(dbt_vars)]
         result = subprocess.run(
-            command, cwd=PROJECT_DIR, env=self.env, capture_output=True, text=True, timeout=DBT_TIMEOUT_S
+            command, cwd=self.project_dir, env=self.env, capture_output=True, text=True, timeout=DBT_TIMEOUT_S
         )
         output = result.stdout + result.stderr
         assert result.returncode == expect_code, f"dbt {' '.join(args)} exited with {result.returncode}:\n{output}"
         return output
+
+    def compiled_code(self) -> dict[str, str]:
+        """Each model's SQL as the last invocation compiled it, by model name."""
+        results = json.loads((self.target_path / "run_results.json").read_text())["results"]
+        return {r["unique_id"].rsplit(".", 1)[-1]: r["compiled_code"] for r in results}
 
     def results(self) -> dict[str, str]:
         """Each node's status in the last invocation (run_results.json), by unique_id."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,13 +22,12 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from tests.integration.warehouse.conftest import PASSWORD
+from tests.support.dbt import Dbt
 from tests.support.warehouse import WarehouseProcess
 
 pytestmark = pytest.mark.integration
 
 PROJECT_DIR = Path(__file__).parent / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
-DBT_TIMEOUT_S = 300
 MODELS = ("events_by_type", "users_latest", "events_log", "revenue_by_user")
 
 T0 = datetime(2024, 5, 1, 12, 0)
@@ -65,31 +62,6 @@ QUERIES = {
     "revenue_by_user": "SELECT user_id, sum(events), sum(amount_cents) FROM {schema}.revenue_by_user "
     "GROUP BY user_id ORDER BY user_id",
 }
-
-
-@dataclass
-class Dbt:
-    """The dbt CLI on the test project, writing its target/ and logs/ under a temporary directory."""
-
-    env: dict[str, str]
-    work_dir: Path
-
-    @property
-    def target_path(self) -> Path:
-        return self.work_dir / "target"
-
-    def __call__(self, *args: str, expect_code: int = 0) -> str:
-        command = [str(DBT), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-        command += ["--target-path", str(self.target_path), "--log-path", str(self.work_dir / "logs")]
-        result = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=DBT_TIMEOUT_S)
-        code, output = result.returncode, result.stdout + result.stderr
-        assert code == expect_code, f"dbt {' '.join(args)} exited with {code}:\n{output}"
-        return output
-
-    def compiled_code(self) -> dict[str, str]:
-        """Each model's SQL as the last invocation compiled it, by model name."""
-        results = json.loads((self.target_path / "run_results.json").read_text())["results"]
-        return {r["unique_id"].rsplit(".", 1)[-1]: r["compiled_code"] for r in results}
 
 
 @dataclass
@@ -143,7 +115,7 @@ def flow(warehouse: WarehouseProcess, tmp_path_factory: pytest.TempPathFactory) 
         "CLICKPATH_TEST_RAW_SCHEMA": raw,
     }
     client = clickhouse_connect.get_client(host="127.0.0.1", port=warehouse.port, password=PASSWORD)
-    result = Flow(client, raw, schema, Dbt(env, tmp_path_factory.mktemp("dbt")))
+    result = Flow(client, raw, schema, Dbt(env, tmp_path_factory.mktemp("dbt"), PROJECT_DIR))
     try:
         create_sources(client, raw)
         insert_batch(client, raw, EVENTS_1, USERS_1)
