@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from api.queries import breakdown
-from api.queries.base import QueryModel
+from api.queries.base import Query, QueryModel
 from api.queries.context import Computed, QueryContext
 from api.queries.dates import DateRange, Interval, check_date
 from api.queries.events import EventRows
@@ -39,7 +39,7 @@ class FunnelStep(QueryModel):
         return value
 
 
-class FunnelQuery(QueryModel):
+class FunnelQuery(Query):
     kind: Literal["funnel"]
     steps: list[FunnelStep] = Field(min_length=2, max_length=10)
     window_seconds: int = Field(default=14 * 24 * 3600, ge=1, le=MAX_WINDOW_S)
@@ -51,7 +51,6 @@ class FunnelQuery(QueryModel):
     breakdown: str | None = Field(default=None, min_length=1, max_length=KEY_LENGTH)
     """An event property of the first step's event: one funnel per value, the top N by persons, then $other."""
     breakdown_limit: int = Field(default=10, ge=1, le=100)
-    refresh: bool = False
 
     @field_validator("date_from", "date_to")
     @classmethod

@@ -8,6 +8,7 @@ import time
 import redis
 
 from api.queries import cache as answers
+from api.queries.base import RUN_OPTIONS
 from api.queries.context import QueryContext
 from api.queries.registry import RESPONSES, RUNNERS
 
@@ -18,7 +19,7 @@ def execute(query: object, context: QueryContext, cache: answers.Cache) -> objec
     started = time.perf_counter()
     kind = query.kind  # type: ignore[attr-defined]
     response_type = RESPONSES[kind]
-    cache_key = answers.key(context, query.model_dump(mode="json", exclude={"refresh"}))  # type: ignore[attr-defined]
+    cache_key = answers.key(context, query.model_dump(mode="json", exclude=RUN_OPTIONS))  # type: ignore[attr-defined]
     if not query.refresh:  # type: ignore[attr-defined]
         hit = _read(cache, cache_key)
         if hit is not None:

@@ -6,18 +6,17 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from api.queries.base import QueryModel
+from api.queries.base import Query, QueryModel
 from api.queries.context import Computed, QueryContext
 from api.queries.sql_guard import restrict
 
 MAX_SQL_LENGTH = 100_000
 
 
-class SqlQuery(QueryModel):
+class SqlQuery(Query):
     kind: Literal["sql"]
     sql: str = Field(min_length=1, max_length=MAX_SQL_LENGTH)
     """One SELECT over ``events`` and ``persons`` (the project's rows only)."""
-    refresh: bool = False
 
 
 class SqlResult(QueryModel):

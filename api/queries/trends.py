@@ -14,7 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from api.errors import APIError
 from api.queries import breakdown
-from api.queries.base import QueryModel
+from api.queries.base import Query, QueryModel
 from api.queries.context import Computed, QueryContext
 from api.queries.dates import MAX_BUCKETS, DateRange, Interval, check_date
 from api.queries.events import EventRows
@@ -76,7 +76,7 @@ class Series(QueryModel):
         return self
 
 
-class TrendsQuery(QueryModel):
+class TrendsQuery(Query):
     kind: Literal["trends"]
     interval: Interval = Interval.DAY
     """Before series: the series are checked against it."""
@@ -92,7 +92,6 @@ class TrendsQuery(QueryModel):
     breakdown_limit: int = Field(default=10, ge=1, le=100)
     compare: bool = False
     """Also answer for the previous period of the same length."""
-    refresh: bool = False
 
     @field_validator("date_from", "date_to")
     @classmethod
