@@ -15,7 +15,7 @@ import redis
 
 from api.queries.context import QueryContext
 
-VERSION = 1  # bump when a runner's answers change shape or meaning: old entries are then never read
+VERSION = 2  # bump when a runner's answers change shape or meaning: old entries are then never read
 FRESHNESS_SQL = """
 SELECT
     (SELECT count() FROM events WHERE project_id = {project_id:UInt64}),

@@ -6,6 +6,7 @@ of ``data`` (as in PostHog): the total for ``total`` and ``sum``, only a bucket 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import Literal
@@ -13,9 +14,9 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from api.errors import APIError
-from api.queries import breakdown
+from api.queries import breakdown, rollups
 from api.queries.base import Query, QueryModel
-from api.queries.context import Computed, QueryContext
+from api.queries.context import Computed, QueryContext, Source
 from api.queries.dates import MAX_BUCKETS, DateRange, Interval, check_date
 from api.queries.events import EventRows
 from api.queries.filters import KEY_LENGTH, PropertyFilter, property_text
@@ -124,13 +125,13 @@ class TrendsSeriesResult(QueryModel):
     """The sum of data."""
 
 
-def _bucket_sql(interval: Interval) -> str:
-    """The bucket of an event, as Unix seconds of its start in the project's zone ({tz:String})."""
+def _bucket_sql(interval: Interval, column: str = "timestamp") -> str:
+    """The bucket of a moment, as Unix seconds of its start in the project's zone ({tz:String})."""
     local = {
-        Interval.HOUR: "toStartOfHour(timestamp, {tz:String})",
-        Interval.DAY: "toStartOfDay(timestamp, {tz:String})",
-        Interval.WEEK: "toDateTime(toMonday(timestamp, {tz:String}), {tz:String})",
-        Interval.MONTH: "toDateTime(toStartOfMonth(timestamp, {tz:String}), {tz:String})",
+        Interval.HOUR: f"toStartOfHour({column}, {{tz:String}})",
+        Interval.DAY: f"toStartOfDay({column}, {{tz:String}})",
+        Interval.WEEK: f"toDateTime(toMonday({column}, {{tz:String}}), {{tz:String}})",
+        Interval.MONTH: f"toDateTime(toStartOfMonth({column}, {{tz:String}}), {{tz:String}})",
     }[interval]
     return f"toInt64(toUnixTimestamp({local}))"
 
@@ -181,6 +182,21 @@ def series_sql(query: TrendsQuery, series: Series, dates: DateRange, params: Par
         GROUP BY bucket, grouped_value"""
 
 
+def rollup_series_sql(query: TrendsQuery, series: Series, dates: DateRange, params: Params) -> str | None:
+    """The series from events_hourly for its whole hours and raw events for the rest; None when the rollup
+    cannot give exactly the raw answer (rollups.py says when it can)."""
+    if series.math is not Math.TOTAL or query.properties or series.properties or query.breakdown:
+        return None
+    hours = rollups.whole_hours(dates)
+    if hours is None:
+        return None
+    parts = [rollups.hourly_counts_sql(series.event, hours, _bucket_sql(dates.interval, "hour"), params)]
+    if hours[1] < dates.end:  # the hour under way
+        parts.append(series_sql(query, series, replace(dates, start=hours[1]), params))
+    union = " UNION ALL ".join(f"({part})" for part in parts)
+    return f"SELECT bucket, grouped_value, sum(measure) FROM ({union}) GROUP BY bucket, grouped_value"
+
+
 def _results(
     query: TrendsQuery, series: Series, dates: DateRange, rows: list[tuple], compare: str | None
 ) -> list[TrendsSeriesResult]:
@@ -214,11 +230,15 @@ def run(query: TrendsQuery, context: QueryContext) -> Computed:
     if len(current.buckets()) > MAX_BUCKETS:
         raise APIError(400, f"interval: more than {MAX_BUCKETS} buckets; use a longer interval", field="interval")
     periods = [(current, "current"), (current.previous(), "previous")] if query.compare else [(current, None)]
-    results = []
+    results, sources = [], set()
+    rollup_built = rollups.exists(context)
     for dates, label in periods:
         for series in query.series:
             params = context.params()
             params.values["tz"] = str(context.timezone)
-            rows = context.rows(series_sql(query, series, dates, params), params)
+            sql = rollup_series_sql(query, series, dates, params) if rollup_built else None
+            sources.add(Source.EVENTS if sql is None else Source.ROLLUP)
+            rows = context.rows(sql or series_sql(query, series, dates, params), params)
             results.extend(_results(query, series, dates, rows, label))
-    return Computed(results)
+    # a rollup answer only when every series came from it
+    return Computed(results, Source.ROLLUP if sources == {Source.ROLLUP} else Source.EVENTS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,7 +75,8 @@ UTC_ZONE = ZoneInfo("UTC")
 def test_math(api: TestClient, account: Account, world: World, math: str, math_property: str | None) -> None:
     series = {"event": "purchase", "math": math, **({"math_property": math_property} if math_property else {})}
     answer = query(api, account, october(series=[series]))
-    assert answer["kind"] == "trends" and answer["source"] == "events" and answer["cached"] is False
+    source = "rollup" if math == "total" else "events"  # only counts come from events_hourly
+    assert answer["kind"] == "trends" and answer["source"] == source and answer["cached"] is False
     [result] = answer["results"]
     expected = trend(
         world, event="purchase", start=START, end=END, zone=UTC_ZONE, math_=math, math_property=math_property
@@ -179,13 +182,19 @@ def test_breakdown_top_n_and_other(api: TestClient, account: Account, world: Wor
     assert len(results) == 3 and results[-1]["breakdown_value"] == "$other"
 
 
-def test_time_zone_and_hours(api: TestClient, account: Account, world: World) -> None:
-    """In the project's zone: Europe/Paris days start at 22:00 or 23:00 UTC, and cross a DST change (Oct 25)."""
-    response = api.patch(
-        f"/api/projects/{account.project_id}", json={"timezone": "Europe/Paris"}, headers=account.headers
-    )
+@contextmanager
+def project_zone(api: TestClient, account: Account, zone: str) -> Iterator[None]:
+    response = api.patch(f"/api/projects/{account.project_id}", json={"timezone": zone}, headers=account.headers)
     assert response.status_code == 200, response.text
     try:
+        yield
+    finally:
+        api.patch(f"/api/projects/{account.project_id}", json={"timezone": "UTC"}, headers=account.headers)
+
+
+def test_time_zone_and_hours(api: TestClient, account: Account, world: World) -> None:
+    """In the project's zone: Europe/Paris days start at 22:00 or 23:00 UTC, and cross a DST change (Oct 25)."""
+    with project_zone(api, account, "Europe/Paris"):
         paris = ZoneInfo("Europe/Paris")
         start, end = datetime(2026, 10, 1, tzinfo=paris), datetime(2026, 11, 1, tzinfo=paris)
         result = query(api, account, october(series=[{"event": "$pageview"}]))["results"][0]
@@ -209,8 +218,25 @@ def test_time_zone_and_hours(api: TestClient, account: Account, world: World) ->
         for e in in_day:
             expected[int((e.timestamp - day_start).total_seconds() // 3600)] += 1
         assert hourly["data"] == expected
-    finally:
-        api.patch(f"/api/projects/{account.project_id}", json={"timezone": "UTC"}, headers=account.headers)
+
+
+# a filter every event passes: the same question, which the rollup cannot answer
+EVERY_EVENT = {"key": "never-set", "operator": "is_not_set"}
+
+
+ZONE_SOURCES = [("UTC", "rollup"), ("Europe/Paris", "rollup"), ("Asia/Kolkata", "events")]
+
+
+@pytest.mark.parametrize(("zone", "source"), ZONE_SOURCES)
+def test_rollup_answers_as_raw_events(api: TestClient, account: Account, world: World, zone: str, source: str) -> None:
+    """Counts come from events_hourly where every bucket starts on a whole UTC hour (not in +05:30), and equal
+    the raw answer in every interval, across the DST change of October 25 in Paris."""
+    with project_zone(api, account, zone):
+        for interval in ("hour", "day", "week", "month"):
+            body = october(series=[{"event": "$pageview"}, {"event": None}], interval=interval)
+            rolled, raw = query(api, account, body), query(api, account, {**body, "properties": [EVERY_EVENT]})
+            assert (rolled["source"], raw["source"]) == (source, "events"), interval
+            assert rolled["results"] == raw["results"], interval
 
 
 def test_weeks_and_months(api: TestClient, account: Account, world: World) -> None:
