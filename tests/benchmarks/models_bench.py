@@ -45,7 +45,7 @@ INSERT INTO events (uuid, project_id, event, distinct_id, properties, timestamp,
                     kafka_topic, kafka_partition, kafka_offset)
 SELECT
     generateUUIDv4(number) AS uuid,
-    1 AS project_id,
+    {project:UInt64} AS project_id,
     multiIf(r < 55, '$pageview', r < 75, '$autocapture', r < 85, 'product_viewed', r < 92, 'add_to_cart',
             r < 96, 'checkout_started', r < 98, 'purchase', 'signup') AS event,
     concat('user-', toString(person)) AS distinct_id,
@@ -91,7 +91,7 @@ def say(started: float, text: str) -> None:
     print(f"[{time.monotonic() - started:7.1f}s] {text}", flush=True)
 
 
-def generate(client: Any, events: int, started: float) -> float:
+def generate(client: Any, events: int, started: float, project: int = 1) -> float:
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=DAYS)
     began = time.monotonic()
     for first in range(0, events, CHUNK):
@@ -99,7 +99,7 @@ def generate(client: Any, events: int, started: float) -> float:
         client.command(
             GENERATE_SQL,
             parameters={"start": start, "people": PEOPLE, "span": DAYS * 86400, "total": events, "first": first,
-                        "count": count},
+                        "count": count, "project": project},
         )  # fmt: skip
         say(started, f"generated {first + count:,} of {events:,} events")
     return time.monotonic() - began

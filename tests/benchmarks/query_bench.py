@@ -1,0 +1,152 @@
+"""Benchmark of the query API on generated events: each kind through the API beside its own SQL run straight.
+
+    .venv/bin/python -m tests.benchmarks.query_bench                    # make bench-queries: 10M events
+    .venv/bin/python -m tests.benchmarks.query_bench --events 1000000   # quicker
+
+On a stack of its own (tests/support/stack.py, no demo traffic): the events of models_bench (30 days,
+200,000 people, shop-like names) inserted straight into the demo project's `events`, so the live rollups
+fill as in production. Then, for each question, alternating, --rounds times each:
+
+- through the API: `POST /api/projects/{id}/query` with `refresh: true` (computed, not cached), timed by
+  the client over HTTP;
+- straight: the statements the runner sends to ClickHouse for the same body (recorded by running the runner
+  in-process once), sent with clickhouse-connect;
+- cached: the same body without `refresh`, after one warm-up (the answer comes from Redis).
+
+Medians side by side; results.json under --out. Nothing asserts on timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from pydantic import TypeAdapter
+
+from api.queries.context import QueryContext
+from api.queries.params import Params
+from api.queries.registry import RUNNERS, QueryBody
+from infra import clients
+from tests.benchmarks import machine
+from tests.benchmarks.models_bench import generate, say
+from tests.support.stack import Stack
+
+DEFAULT_OUT = Path(".clickpath/reports/query-bench")
+QUESTIONS: dict[str, dict[str, Any]] = {
+    "30-day daily trend, count (rollup)": {"kind": "trends", "series": [{"event": "$pageview"}], "date_from": "-30d"},
+    "30-day daily trend, unique persons": {
+        "kind": "trends",
+        "series": [{"event": "$pageview", "math": "unique_persons"}],
+        "date_from": "-30d",
+    },
+    "30-day three-step funnel": {
+        "kind": "funnel",
+        "steps": [{"event": "product_viewed"}, {"event": "add_to_cart"}, {"event": "purchase"}],
+        "window_seconds": 86400,
+        "date_from": "-30d",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Recording(QueryContext):
+    """A runner's context that keeps every statement it sends, to send them again straight."""
+
+    statements: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = field(default_factory=list)
+
+    def run(self, sql: str, params: Params, settings: dict[str, Any] | None = None) -> Any:
+        self.statements.append((sql, dict(params.values), settings))
+        return super().run(sql, params, settings)
+
+
+def statements(body: dict[str, Any], project_id: int, client: Any, stack: Stack) -> Recording:
+    query = TypeAdapter(QueryBody).validate_python(body)
+    context = Recording(project_id, ZoneInfo("UTC"), client, stack.settings, datetime.now(UTC))
+    RUNNERS[query.kind](query, context)
+    return context
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def measure(api: httpx.Client, path: str, body: dict[str, Any], recorded: Recording, rounds: int) -> dict[str, Any]:
+    times: dict[str, list[float]] = {"api": [], "straight": [], "cached": []}
+
+    def through_api() -> None:
+        response = api.post(path, json=body | {"refresh": True})
+        response.raise_for_status()
+
+    def straight() -> None:
+        for sql, values, settings in recorded.statements:
+            recorded.client.query(sql, parameters=values, settings=settings)
+
+    def cached() -> None:
+        response = api.post(path, json=body)
+        assert response.json()["cached"], "the repeat was not served from the cache"
+
+    api.post(path, json=body).raise_for_status()  # warm-up: fills the cache for the cached rounds
+    steps = [("api", through_api), ("straight", straight), ("cached", cached)]
+    for index in range(rounds):
+        for name, step in steps[:: 1 if index % 2 == 0 else -1]:
+            began = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - began)
+    api_ms, straight_ms, cached_ms = (median_ms(times[name]) for name in ("api", "straight", "cached"))
+    source = api.post(path, json=body).json()["source"]
+    return {
+        "source": source, "api_ms": api_ms, "straight_ms": straight_ms, "cached_ms": cached_ms,
+        "api_over_straight": api_ms / straight_ms, "rounds": rounds, "statements": len(recorded.statements),
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    started = time.monotonic()
+    stack = Stack(extra_env={"CLICKPATH_DEMO_EVENTS": "0"})
+    try:
+        say(started, f"bringing up a stack of its own under {stack.home}")
+        results: dict[str, Any] = {"machine": machine.describe(), "load_before": machine.warn_if_busy(print)}
+        results["code"] = machine.code_version("api", "models", "tests/benchmarks")
+        stack.up()
+        demo = json.loads((stack.home / "demo.json").read_text())["demo"]
+        project_id = int(demo["project_id"])
+        client = clients.clickhouse(
+            stack.settings, database=stack.settings.clickhouse_database, autogenerate_session_id=False
+        )
+        results["generate_s"] = generate(client, args.events, started, project=project_id)
+        base = f"http://127.0.0.1:{stack.settings.port('api')}"
+        headers = {"Authorization": f"Bearer {demo['personal_api_key']}"}
+        path = f"/api/projects/{project_id}/query"
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as api:
+            for name, body in QUESTIONS.items():
+                recorded = statements(body, project_id, client, stack)
+                figures = measure(api, path, body, recorded, args.rounds)
+                results[name] = figures
+                say(started, f"{name} [{figures['source']}]: API {figures['api_ms']:.1f} ms, "
+                             f"straight {figures['straight_ms']:.1f} ms ({figures['api_over_straight']:.2f}×), "
+                             f"cached {figures['cached_ms']:.1f} ms")  # fmt: skip
+        results["load_after"] = machine.load()
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "results.json").write_text(json.dumps(results, indent=2))
+        say(started, f"wrote {args.out / 'results.json'}")
+    finally:
+        stack.run("down", check=False)
+        shutil.rmtree(stack.home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
