@@ -10,7 +10,8 @@ tables, and the per-person tables dbt builds (found by their `project_id` with `
 columns, so new models are covered without a change here).
 
 Both leave the rollups (the materialized views' aggregates, which name nobody) counting deleted events, so
-both rebuild the project's rows of each rollup from the events that remain, with the view's own query.
+both rebuild the project's rows of each rollup from the events that remain, with the view's own query. Both
+also add a change to `project_changes`, the marker the query cache keys on, as deletions pass no view.
 """
 
 from __future__ import annotations
@@ -36,6 +37,15 @@ ORDER BY table
 """
 
 
+# Counts writes, never rebuilt: a rebuilt count could fall back to a value an older cached answer was keyed on.
+CHANGES_TABLE = "project_changes"
+
+
+def note_change(client: Client, project_id: int) -> None:
+    """Tell the query cache (schemas/clickhouse/0005_project_changes.sql) the project's data changed."""
+    client.insert(CHANGES_TABLE, [(project_id, 1)], column_names=["project_id", "changes"])
+
+
 def set_retention(client: Client, project_id: int, days: int, now: bool = False) -> None:
     """Keep the project's events `days` days (0: forever); with `now`, expired rows go at once, not at merges."""
     client.insert("project_retention", [(project_id, days)], column_names=["project_id", "days"])
@@ -46,6 +56,7 @@ def set_retention(client: Client, project_id: int, days: int, now: bool = False)
     if now:
         client.command("ALTER TABLE events MATERIALIZE TTL", settings=SYNC)
         rebuild_rollups(client, project_id)
+    note_change(client, project_id)
 
 
 def retention(client: Client) -> dict[int, int]:
@@ -97,6 +108,7 @@ def erase_person(client: Client, person: Person) -> dict[str, int]:
             deleted[table] = int(count)
     if deleted:
         rebuild_rollups(client, person.project_id)
+        note_change(client, person.project_id)
     return deleted
 
 
@@ -117,7 +129,10 @@ def rebuild_rollups(client: Client, project_id: int) -> list[str]:
     rebuilt = []
     for select, create in client.query(VIEWS_SQL).result_rows:
         target = _TARGET.search(create)
-        if target is None or not _has_project_id(client, target.group(1)):
+        if target is None:
+            continue
+        database, _, name = target.group(1).replace("`", "").rpartition(".")
+        if name == CHANGES_TABLE or not _has_project_id(client, database or client.database, name):
             continue
         table, where = target.group(1), f"project_id = {int(project_id)}"
         client.command(f"ALTER TABLE {table} DELETE WHERE {where}", settings=SYNC)
@@ -126,9 +141,8 @@ def rebuild_rollups(client: Client, project_id: int) -> list[str]:
     return rebuilt
 
 
-def _has_project_id(client: Client, qualified: str) -> bool:
-    database, _, table = qualified.replace("`", "").rpartition(".")
+def _has_project_id(client: Client, database: str, table: str) -> bool:
     query = (
         "SELECT count() FROM system.columns WHERE database = {d:String} AND table = {t:String} AND name = 'project_id'"
     )
-    return bool(client.command(query, parameters={"d": database or client.database, "t": table}))
+    return bool(client.command(query, parameters={"d": database, "t": table}))

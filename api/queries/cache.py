@@ -1,8 +1,10 @@
 """Answers cached in Redis, keyed by project, the normalized query and the freshness of the project's data.
 
-Freshness is the project's event count and newest ``received_at``, and the sizes of its person tables: any
-insert changes it, so a cached answer is never older than the data it was computed from. Relative dates
-move with the clock, so a query without an absolute end also keys on the current minute.
+Freshness is the number of rows ever written to the project's events and person tables, which materialized
+views keep in ``project_changes`` within every insert (schemas/clickhouse/0005_project_changes.sql); deleting
+a person or rewriting retention adds to it too. Any write changes it, so a cached answer is never older than
+the data it was computed from, and reading it is one small table. Relative dates move with the clock, so a
+query without an absolute end also keys on the current minute.
 """
 
 from __future__ import annotations
@@ -15,14 +17,8 @@ import redis
 
 from api.queries.context import QueryContext
 
-VERSION = 2  # bump when a runner's answers change shape or meaning: old entries are then never read
-FRESHNESS_SQL = """
-SELECT
-    (SELECT count() FROM events WHERE project_id = {project_id:UInt64}),
-    (SELECT max(received_at) FROM events WHERE project_id = {project_id:UInt64}),
-    (SELECT count() FROM person_distinct_ids WHERE project_id = {project_id:UInt64}),
-    (SELECT count() FROM person_properties WHERE project_id = {project_id:UInt64})
-"""
+VERSION = 3  # bump when a runner's answers change shape or meaning: old entries are then never read
+FRESHNESS_SQL = "SELECT sum(changes) FROM project_changes WHERE project_id = {project_id:UInt64}"
 
 
 def freshness(context: QueryContext) -> str:

@@ -9,6 +9,7 @@ import pytest
 from clickhouse_connect.driver.client import Client
 from fastapi.testclient import TestClient
 
+from ingest.lifecycle import erase_person, person_of
 from tests.support.api import Account, add_member, bearer, sign_up
 from tests.support.queries import Event, World, insert_events
 
@@ -109,5 +110,8 @@ def test_cache(api: TestClient, owner: Account, warehouse: Client) -> None:
     fresh = ask()
     assert fresh["cached"] is False and fresh["results"][0]["count"] == 2
     assert ask()["cached"] is True
+    erase_person(warehouse, person_of(warehouse, owner.project_id, "c"))  # a deletion passes no view
+    erased = ask()
+    assert erased["cached"] is False and erased["results"][0]["count"] == 0
     sql = {"kind": "sql", "sql": "SELECT count() FROM events"}
     assert [post(api, owner.project_id, sql, owner.headers).json()["cached"] for _ in range(2)] == [False, True]
