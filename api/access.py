@@ -32,6 +32,8 @@ class Action(enum.Enum):
     UPDATE_PROJECT = (Role.ADMIN, Scope.WRITE)
     DELETE_PROJECT = (Role.ADMIN, Scope.WRITE)
     MANAGE_PROJECT_KEYS = (Role.ADMIN, Scope.WRITE)
+    EDIT_INSIGHTS = (Role.MEMBER, Scope.WRITE)
+    """Create, change or delete a project's saved insights and dashboards (reading them is READ_PROJECT)."""
 
     @property
     def role(self) -> Role:

@@ -1,4 +1,4 @@
-"""``clickpath project create`` and ``clickpath api openapi``."""
+"""``clickpath project create``, ``clickpath api openapi`` and ``clickpath api worker``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,14 @@ def create(
     except APIError as error:
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(1) from None
+
+
+@api_app.command("worker")
+def worker() -> None:
+    """Run asynchronous queries from the Redis queue (the stack's query-worker; docs/QUERIES.md)."""
+    from api.queries import jobs  # loads every runner once, before the worker forks a work horse per job
+
+    jobs.work(get_settings())
 
 
 @api_app.command("openapi")

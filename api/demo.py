@@ -5,15 +5,36 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from api import accounts, db, security
-from api.models import Membership, PersonalApiKey, Project
+from api.insights import stored_query
+from api.models import Dashboard, DashboardTile, Insight, Membership, PersonalApiKey, Project
+from api.queries.registry import QueryBody
 from infra.settings import Settings
 
 EMAIL = "demo@clickpath.dev"
 ORGANIZATION = "Demo organization"
 PROJECT = "Demo shop"
+DASHBOARD = "Shop overview"
+# Questions about the generated shop (ingest/generate.py), saved as insights on the demo project's dashboard.
+INSIGHTS: dict[str, dict[str, Any]] = {
+    "Pageviews per day": {"kind": "trends", "series": [{"event": "$pageview"}], "date_from": "-30d"},
+    "Visit, sign-up, purchase": {
+        "kind": "funnel",
+        "steps": [{"event": "$pageview"}, {"event": "signup"}, {"event": "purchase"}],
+        "window_seconds": 7 * 24 * 3600,
+        "date_from": "-30d",
+    },
+    "Purchases by browser": {
+        "kind": "trends",
+        "series": [{"event": "purchase"}],
+        "date_from": "-30d",
+        "interval": "week",
+        "breakdown": "$browser",
+    },
+}
 
 
 def ensure(settings: Settings, previous: dict[str, Any]) -> dict[str, Any]:
@@ -29,6 +50,7 @@ def ensure(settings: Settings, previous: dict[str, Any]) -> dict[str, Any]:
         if user is None:
             account = accounts.create_account(session, EMAIL, password, "Demo", ORGANIZATION, PROJECT)
             user, project = account.user, account.project
+            session.add(_dashboard(project.id, user.id))
         else:
             user.password_hash = security.hash_password(password)
             project = session.scalars(
@@ -41,6 +63,21 @@ def ensure(settings: Settings, previous: dict[str, Any]) -> dict[str, Any]:
         credentials = accounts.owner_credentials(session, user, project, "demo")
         session.commit()
         return {"email": EMAIL, "password": password, **credentials}
+
+
+def _dashboard(project_id: int, user_id: int) -> Dashboard:
+    """The demo project's dashboard, a tile for each of INSIGHTS (docs/DASHBOARDS.md)."""
+    bodies = TypeAdapter(QueryBody)
+    tiles = [
+        DashboardTile(
+            position=position,
+            insight=Insight(
+                project_id=project_id, name=name, query=stored_query(bodies.validate_python(body)), created_by=user_id
+            ),
+        )
+        for position, (name, body) in enumerate(INSIGHTS.items())
+    ]
+    return Dashboard(project_id=project_id, name=DASHBOARD, tiles=tiles)
 
 
 _FIELDS = ("email", "password", "organization_id", "project_id", "project_api_key", "personal_api_key")

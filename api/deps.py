@@ -1,4 +1,4 @@
-"""FastAPI dependencies as typed aliases: settings, the database session, the caller."""
+"""FastAPI dependencies as typed aliases: settings, the database session, the caller; the warehouse."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
+from clickhouse_connect.driver.client import Client
 from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from api import db, security
 from api.access import Principal, Scope
 from api.errors import APIError
 from api.models import PersonalApiKey, User
+from api.queries.cache import Cache
+from infra import clients
 from infra.settings import Settings
 
 
@@ -61,3 +64,18 @@ def _key_principal(session: Session, credential: str) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def warehouse(request: Request, settings: Settings) -> tuple[Client, Cache]:
+    """The app's ClickHouse client and query cache, made on first use (the auth routes need neither).
+
+    A plain function, not a dependency: a query route checks access and gives its PostgreSQL connection
+    back before it asks for them.
+    """
+    state = request.app.state
+    if getattr(state, "query_clients", None) is None:
+        # no session id: one client serves concurrent requests, and ClickHouse refuses concurrent queries
+        # within one session
+        client = clients.clickhouse(settings, database=settings.clickhouse_database, autogenerate_session_id=False)
+        state.query_clients = client, Cache(clients.redis_client(settings), settings.query_cache_ttl_s)
+    return state.query_clients

@@ -56,6 +56,25 @@ def _response(
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
+def _path(loc: tuple[str | int, ...], body: object) -> list[str]:
+    """A validation error's location as a path in the request: without where the value came from (``body``,
+    ``query``, ``path``) nor the tag pydantic puts after a discriminated union's location (the ``kind`` of a
+    query body, at the top or nested as an insight's ``query``), which is not a field."""
+    path: list[str] = []
+    node, tagged = body if loc[:1] == ("body",) else None, False
+    for part in loc[1:]:
+        if not tagged and isinstance(node, dict) and part == node.get("kind"):
+            tagged = True
+            continue
+        path.append(str(part))
+        if isinstance(node, dict):
+            node = node.get(part)
+        else:
+            node = node[part] if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node) else None
+        tagged = False
+    return path
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def api_error(_: Request, exc: APIError) -> JSONResponse:
@@ -65,10 +84,7 @@ def install(app: FastAPI) -> None:
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         # loc holds field names and list indexes; a JSON syntax error puts a character offset there instead
-        names = [] if first.get("type") == "json_invalid" else list(first.get("loc", ()))
-        if names[:1] == ["body"] and len(names) > 1 and isinstance(exc.body, dict) and names[1] == exc.body.get("kind"):
-            del names[1]  # the tag pydantic puts in the path of a discriminated union's member, not a field
-        location = [str(part) for part in names if part not in ("body", "query", "path")]
+        location = [] if first.get("type") == "json_invalid" else _path(first.get("loc", ()), exc.body)
         if first.get("type") in ("union_tag_invalid", "union_tag_not_found"):  # a missing or unknown `kind`
             location.append(str(first.get("ctx", {}).get("discriminator", "")).strip("'"))
         field = ".".join(location) or None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from api import errors
 from api.project_keys import ProjectKeys
 from api.ratelimit import LoginLimiter
-from api.routes import auth, organizations, personal_keys, projects, queries
+from api.routes import auth, dashboards, insights, organizations, personal_keys, projects, queries
 from infra.settings import Settings, get_settings
 
 
@@ -29,8 +30,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_limiter = LoginLimiter(settings)
     app.state.project_keys = ProjectKeys(settings)
     errors.install(app)
-    for router in (auth.router, organizations.router, projects.router, personal_keys.router, queries.router):
-        app.include_router(router)
+    # the React dashboard calls the API from its own origin (port 3000 locally) with a bearer token, no cookies
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.effective_cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+    for module in (auth, organizations, projects, personal_keys, queries, insights, dashboards):
+        app.include_router(module.router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

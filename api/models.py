@@ -1,4 +1,5 @@
-"""Organizations, users, memberships, projects and keys: the auth data in PostgreSQL (SQLAlchemy 2.0)."""
+"""Organizations, users, memberships, projects and keys, saved insights and dashboards: the API's data in
+PostgreSQL (SQLAlchemy 2.0)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ NAMING = {
 }
 
 NAME_LENGTH = 200
+DESCRIPTION_LENGTH = 2000  # a paragraph or two under an insight's or dashboard's name
 EMAIL_LENGTH = 320  # RFC 5321: 64 for the local part, 255 for the domain, and the @
 
 
@@ -28,6 +30,10 @@ class Base(DeclarativeBase):
 
 def _now() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def _updated() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
 
 
 class Role(enum.StrEnum):
@@ -141,3 +147,48 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = _now()
+
+
+class Insight(Base):
+    """A saved query: its body as ``POST …/query`` takes it, without how to run it (refresh, async)."""
+
+    __tablename__ = "insights"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    description: Mapped[str] = mapped_column(String(DESCRIPTION_LENGTH), default="")
+    query: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """PostgreSQL's ``json``, not ``jsonb``: a query may hold text jsonb refuses (``\\u0000``)."""
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class Dashboard(Base):
+    __tablename__ = "dashboards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    description: Mapped[str] = mapped_column(String(DESCRIPTION_LENGTH), default="")
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _updated()
+
+    tiles: Mapped[list[DashboardTile]] = relationship(
+        order_by="DashboardTile.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class DashboardTile(Base):
+    """An insight on a dashboard; deleting the insight deletes its tiles (the foreign key cascades)."""
+
+    __tablename__ = "dashboard_tiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dashboard_id: Mapped[int] = mapped_column(ForeignKey("dashboards.id", ondelete="CASCADE"), index=True)
+    insight_id: Mapped[int] = mapped_column(ForeignKey("insights.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    """Orders the tiles; a new tile gets one more than the last, and removing one leaves a gap."""
+
+    insight: Mapped[Insight] = relationship()

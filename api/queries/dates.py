@@ -12,7 +12,10 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
 
 from api.errors import APIError
 
@@ -43,6 +46,10 @@ def check_date(value: str | None) -> str | None:
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
         raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
     return value
+
+
+QueryDate = Annotated[str | None, AfterValidator(check_date)]
+"""A query's date_from or date_to: relative, an ISO date or an ISO date-time, checked by check_date."""
 
 
 def _add_months(moment: datetime, months: int) -> datetime:
@@ -83,6 +90,16 @@ def _next_bucket(start: datetime, interval: Interval, zone: ZoneInfo) -> datetim
     return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
+def _earlier_bucket(start: datetime, count: int, interval: Interval, zone: ZoneInfo) -> datetime:
+    """The start of the bucket ``count`` buckets before the one starting at ``start``."""
+    if interval is Interval.HOUR:
+        return (start.astimezone(UTC) - timedelta(hours=count)).astimezone(zone)
+    if interval is Interval.MONTH:
+        return _add_months(start, -count)
+    day = start.date() - timedelta(days=count * (7 if interval is Interval.WEEK else 1))
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
 def _resolve(value: str, zone: ZoneInfo, now: datetime, *, end: bool) -> datetime:
     relative = RELATIVE.match(value)
     if relative:
@@ -113,6 +130,20 @@ class DateRange:
             raise APIError(400, f"date_from: dates must be between {FIRST_YEAR} and {LAST_YEAR}", field="date_from")
         if start >= end:
             raise APIError(400, "date_from: the range is empty (date_from must be before date_to)", field="date_from")
+        return cls(start.astimezone(UTC), end.astimezone(UTC), interval, zone)
+
+    @classmethod
+    def ending(cls, count: int, date_to: str | None, interval: Interval, zone: ZoneInfo, now: datetime) -> DateRange:
+        """``count`` whole buckets, the last one holding ``date_to`` (default now; a date alone: that day), as
+        retention's cohorts are: the range may end after ``date_to``, at the end of its bucket."""
+        try:
+            moment = _resolve(date_to, zone, now, end=True) if date_to else now
+            last = truncate(moment - timedelta(microseconds=1), interval, zone)  # the end is exclusive
+            start, end = _earlier_bucket(last, count - 1, interval, zone), _next_bucket(last, interval, zone)
+        except (ValueError, OverflowError):  # a bucket before year 1
+            start = end = datetime.min.replace(tzinfo=UTC)
+        if start.year < FIRST_YEAR or end.year > LAST_YEAR:
+            raise APIError(400, f"date_to: dates must be between {FIRST_YEAR} and {LAST_YEAR}", field="date_to")
         return cls(start.astimezone(UTC), end.astimezone(UTC), interval, zone)
 
     def previous(self) -> DateRange:

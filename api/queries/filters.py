@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -19,6 +19,7 @@ from api.queries.params import Params
 
 Scalar = str | bool | int | float
 KEY_LENGTH = 400
+MAX_FILTERS = 50  # property filters on a query or a series
 
 
 class Operator(StrEnum):
@@ -104,3 +105,7 @@ def condition(item: PropertyFilter, column: str, params: Params) -> str:
 
 def conditions(items: list[PropertyFilter], kind: str, column: str, params: Params) -> list[str]:
     return [condition(item, column, params) for item in items if item.type == kind]
+
+
+PropertyFilters = Annotated[list[PropertyFilter], Field(default_factory=list, max_length=MAX_FILTERS)]
+"""A query's or a series' property filters, all of which an event (or its person) must match."""

@@ -17,9 +17,9 @@ from pydantic import Field, ValidationInfo, field_validator
 from api.queries import breakdown
 from api.queries.base import Query, QueryModel
 from api.queries.context import Computed, QueryContext
-from api.queries.dates import DateRange, Interval, check_date
+from api.queries.dates import DateRange, Interval, QueryDate
 from api.queries.events import EventRows
-from api.queries.filters import KEY_LENGTH, PropertyFilter, conditions, property_text
+from api.queries.filters import KEY_LENGTH, PropertyFilter, PropertyFilters, conditions, property_text
 from api.queries.params import Params
 
 MAX_WINDOW_S = 365 * 24 * 3600
@@ -27,7 +27,7 @@ MAX_WINDOW_S = 365 * 24 * 3600
 
 class FunnelStep(QueryModel):
     event: str = Field(min_length=1, max_length=KEY_LENGTH)
-    properties: list[PropertyFilter] = Field(default_factory=list, max_length=50)
+    properties: PropertyFilters
     """Event property filters of this step (person filters belong on the funnel)."""
     name: str | None = Field(default=None, max_length=KEY_LENGTH)
 
@@ -44,18 +44,13 @@ class FunnelQuery(Query):
     steps: list[FunnelStep] = Field(min_length=2, max_length=10)
     window_seconds: int = Field(default=14 * 24 * 3600, ge=1, le=MAX_WINDOW_S)
     """Every step must happen within this many seconds of the first."""
-    date_from: str | None = None
-    date_to: str | None = None
-    properties: list[PropertyFilter] = Field(default_factory=list, max_length=50)
+    date_from: QueryDate = None
+    date_to: QueryDate = None
+    properties: PropertyFilters
     """Filters on every step's events (event properties) and on the persons (person properties)."""
     breakdown: str | None = Field(default=None, min_length=1, max_length=KEY_LENGTH)
     """An event property of the first step's event: one funnel per value, the top N by persons, then $other."""
     breakdown_limit: int = Field(default=10, ge=1, le=100)
-
-    @field_validator("date_from", "date_to")
-    @classmethod
-    def _dates(cls, value: str | None) -> str | None:
-        return check_date(value)
 
 
 class FunnelPersonsQuery(FunnelQuery):

@@ -17,9 +17,9 @@ from api.errors import APIError
 from api.queries import breakdown, rollups
 from api.queries.base import Query, QueryModel
 from api.queries.context import Computed, QueryContext, Source
-from api.queries.dates import MAX_BUCKETS, DateRange, Interval, check_date
+from api.queries.dates import MAX_BUCKETS, DateRange, Interval, QueryDate
 from api.queries.events import EventRows
-from api.queries.filters import KEY_LENGTH, PropertyFilter, property_text
+from api.queries.filters import KEY_LENGTH, PropertyFilters, property_text
 from api.queries.params import Params
 
 MAX_SERIES = 20
@@ -66,7 +66,7 @@ class Series(QueryModel):
     math: Math = Math.TOTAL
     math_property: str | None = Field(default=None, min_length=1, max_length=KEY_LENGTH)
     """The numeric event property that sum/avg/min/max/median/p90/p99 aggregate (non-numbers are skipped)."""
-    properties: list[PropertyFilter] = Field(default_factory=list, max_length=50)
+    properties: PropertyFilters
     name: str | None = Field(default=None, max_length=KEY_LENGTH)
     """The series' label; the event name when not given."""
 
@@ -82,22 +82,17 @@ class TrendsQuery(Query):
     interval: Interval = Interval.DAY
     """Before series: the series are checked against it."""
     series: list[Series] = Field(min_length=1, max_length=MAX_SERIES)
-    date_from: str | None = None
+    date_from: QueryDate = None
     """Start: relative (``-7d``, ``-24h``, ``-1m``) or ISO 8601; default ``-7d``."""
-    date_to: str | None = None
+    date_to: QueryDate = None
     """End (exclusive; a date alone means the end of that day); default now."""
-    properties: list[PropertyFilter] = Field(default_factory=list, max_length=50)
+    properties: PropertyFilters
     """Filters on every series."""
     breakdown: str | None = Field(default=None, min_length=1, max_length=KEY_LENGTH)
     """An event property: one result per value, the top ``breakdown_limit`` by event count, the rest as $other."""
     breakdown_limit: int = Field(default=10, ge=1, le=100)
     compare: bool = False
     """Also answer for the previous period of the same length."""
-
-    @field_validator("date_from", "date_to")
-    @classmethod
-    def _dates(cls, value: str | None) -> str | None:
-        return check_date(value)
 
     @field_validator("series")
     @classmethod

@@ -1,4 +1,5 @@
-"""The query router: one endpoint, the body's ``kind`` picks the runner (docs/QUERIES.md)."""
+"""The query router: one endpoint, the body's ``kind`` picks the runner (docs/QUERIES.md); with ``"async": true``
+a worker runs it and ``GET …/query/{job_id}`` tells how it went (api/queries/jobs.py)."""
 
 from __future__ import annotations
 
@@ -6,34 +7,26 @@ from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Request
+import redis
+from fastapi import APIRouter, Body, Path, Request
+from fastapi.responses import JSONResponse
 
 from api import access
 from api.access import Action
-from api.deps import PrincipalDep, SessionDep, SettingsDep
-from api.errors import ERROR_RESPONSES
-from api.queries import service
-from api.queries.cache import Cache
+from api.deps import PrincipalDep, SessionDep, SettingsDep, warehouse
+from api.errors import ERROR_RESPONSES, APIError, ErrorBody
+from api.queries import jobs, service
 from api.queries.context import QueryContext
 from api.queries.registry import QueryBody, QueryResponse
 from api.schemas import Id
-from infra import clients
 
 router = APIRouter(prefix="/api", tags=["query"], responses=ERROR_RESPONSES)
+JobId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,100}$", description="The job_id an async query was given.")]
+QUEUE_DOWN = {503: {"model": ErrorBody, "description": "The job queue (Redis) is unreachable."}}
+QUEUED = {202: {"model": jobs.QueryJob, "description": 'Queued, for a body with "async": true.'}}
 
 
-def _warehouse(request: Request, settings: SettingsDep) -> tuple[object, Cache]:
-    """The app's ClickHouse client and cache, made on first use (the auth routes need neither)."""
-    state = request.app.state
-    if getattr(state, "query_clients", None) is None:
-        # no session id: one client serves concurrent requests, and ClickHouse refuses concurrent queries
-        # within one session
-        warehouse = clients.clickhouse(settings, database=settings.clickhouse_database, autogenerate_session_id=False)
-        state.query_clients = warehouse, Cache(clients.redis_client(settings), settings.query_cache_ttl_s)
-    return state.query_clients
-
-
-@router.post("/projects/{project_id}/query")
+@router.post("/projects/{project_id}/query", responses=QUEUED | QUEUE_DOWN)
 def run_query(
     project_id: Id,
     body: Annotated[QueryBody, Body()],
@@ -42,10 +35,35 @@ def run_query(
     session: SessionDep,
     settings: SettingsDep,
 ) -> QueryResponse:
-    """Answer a trends, funnel or SQL query over the project's data; from cache when the data has not changed."""
+    """Answer a query over the project's data, from cache when the data has not changed; or queue it (async)."""
     project = access.project(session, principal, project_id, Action.READ_PROJECT)
     timezone = ZoneInfo(project.timezone)
     session.close()  # the query may take seconds: give the PostgreSQL connection back first
-    warehouse, cache = _warehouse(request, settings)
-    context = QueryContext(project.id, timezone, warehouse, settings, datetime.now(UTC))  # type: ignore[arg-type]
+    client, cache = warehouse(request, settings)
+    if body.run_async:
+        try:
+            job = jobs.enqueue(jobs.queue(cache.client, settings), settings, body, project.id, timezone)
+        except redis.RedisError:
+            raise _queue_down("ask again, or without async") from None
+        location = {"Location": f"/api/projects/{project.id}/query/{job.job_id}"}
+        return JSONResponse(job.model_dump(mode="json"), status_code=202, headers=location)  # type: ignore[return-value]
+    context = QueryContext(project.id, timezone, client, settings, datetime.now(UTC))
     return service.execute(body, context, cache)  # type: ignore[return-value]
+
+
+@router.get("/projects/{project_id}/query/{job_id}", responses=QUEUE_DOWN)
+def read_query_job(
+    project_id: Id, job_id: JobId, request: Request, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> jobs.QueryJob:
+    """The status of an async query and, once finished, its answer; another project's job is 404."""
+    access.project(session, principal, project_id, Action.READ_PROJECT)
+    session.close()
+    _, cache = warehouse(request, settings)
+    try:
+        return jobs.read(jobs.queue(cache.client, settings), project_id, job_id)
+    except redis.RedisError:
+        raise _queue_down("ask again") from None
+
+
+def _queue_down(advice: str) -> APIError:
+    return APIError(503, f"the job queue (Redis) is unreachable: {advice}", code="unavailable")

@@ -11,7 +11,9 @@ from pydantic import SecretStr
 from api.main import create_app
 from infra import clients
 from infra.settings import Settings
+from tests.support import activity
 from tests.support.api import Account, sign_up
+from tests.support.queries import World
 from tests.support.stack import Stack
 
 
@@ -45,3 +47,16 @@ def warehouse(api_settings: Settings) -> Iterator[Client]:
     client = clients.clickhouse(api_settings, database=api_settings.clickhouse_database)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="module")
+def projects(api: TestClient, warehouse: Client) -> dict[str, tuple[Account, World]]:
+    """A project per zone of ZONES holding tests/support/activity.py's persons, for the module's tests of
+    retention, lifecycle or stickiness (some add events of their own: a module's projects are its own)."""
+    return {zone: activity.project(api, warehouse, zone) for zone in activity.ZONES}
+
+
+@pytest.fixture(scope="module")
+def tricky_only(api: TestClient, warehouse: Client) -> tuple[Account, World]:
+    """A project holding only the tricky persons, in New York."""
+    return activity.project(api, warehouse, "America/New_York", seed=None)

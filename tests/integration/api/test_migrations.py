@@ -24,14 +24,14 @@ def test_migrations_go_down_and_up_on_a_fresh_database(api_settings: Settings) -
     url = api_settings.effective_database_url.rsplit("/", 1)[0] + f"/{name}"
     settings = api_settings.model_copy(update={"database_url": url})
     try:
-        assert migrations.upgrade(settings) == "at revision 0001"
+        assert migrations.upgrade(settings) == "at revision 0002"
         command.downgrade(migrations.alembic_config(settings), "base")
         with clients.postgres(settings) as connection:
             tables = connection.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
             types = connection.execute("SELECT typname FROM pg_type WHERE typname = 'role'").fetchall()
         assert tables == [("alembic_version",)] and types == []
-        assert migrations.upgrade(settings) == "at revision 0001"
-        assert migrations.upgrade(settings) == "at revision 0001"  # idempotent
+        assert migrations.upgrade(settings) == "at revision 0002"
+        assert migrations.upgrade(settings) == "at revision 0002"  # idempotent
     finally:
         with clients.postgres(api_settings, database="postgres") as connection:
             connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -26,7 +26,7 @@ def post(api: TestClient, project_id: int, body: Any, headers: dict[str, str]) -
 @pytest.mark.parametrize(
     ("body", "field", "says"),
     [
-        ({"kind": "retention"}, "kind", "retention"),
+        ({"kind": "cohorts"}, "kind", "cohorts"),
         ({"series": []}, "kind", "kind"),
         ({"kind": "trends", "series": [{"event": "x", "math": "mode"}]}, "series.0.math", "total"),
         ({"kind": "trends", "series": [{"event": "x", "math": "sum"}]}, "series.0", "math_property"),
