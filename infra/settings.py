@@ -126,15 +126,46 @@ class Settings(BaseSettings):
     models_freshness_s: int = 2 * 60 * 60
     """The daily models not updated for this long fail their freshness check (the hourly schedule updates them)."""
 
+    api_public_url: str | None = None
+    """Where browsers reach the query API (the dashboard's Connect screen offers it). Unset: the host the page
+    was loaded from, on the API's local port."""
+    capture_public_url: str | None = None
+    """Where browsers send events (the example site). Unset: the page's host, on capture's local port."""
+    cors_origins: list[str] | None = None
+    """Web origins the query API answers from a browser, e.g. ["https://dashboard.example.com"]. Unset: the
+    local dashboard's, http://127.0.0.1 and http://localhost on the dashboard port."""
+
+    api_url: str | None = None
+    """The query API as Clickpath's own processes reach it (the Streamlit app). Unset: the local stack's."""
+    streamlit_personal_key: SecretStr | None = None
+    """The personal API key (read scope) the Streamlit app asks the query API with. Unset: the demo account's,
+    from ``<home>/demo.json``."""
+    streamlit_project_id: int | None = None
+    """The project the Streamlit app opens on (its sidebar offers every project of the key). Unset: the demo
+    project, else the key's first."""
+
     query_max_execution_s: int = 30
     """ClickHouse stops a query of the query API after this long (max_execution_time)."""
     query_max_result_rows: int = 10_000
     """Rows a SQL query of the query API returns at most; the rest are cut off (result_overflow_mode=break)."""
     query_cache_ttl_s: int = 24 * 60 * 60
     """How long Redis keeps a cached answer; freshness in its key already retires answers the data outdated."""
+    query_queue: str = "clickpath-queries"
+    """The Redis queue (rq) of asynchronous queries; the query-worker service works on it."""
+    query_job_ttl_s: int = 60 * 60
+    """How long an asynchronous query's answer (or failure) is kept, and a queued one waits for a worker; after
+    that ``GET …/query/{job_id}`` is 404."""
+    query_job_timeout_s: int = 10 * 60
+    """The worker stops an asynchronous query that runs longer than this (the job fails)."""
 
     def port(self, service: str) -> int:
         return LOCAL_PORTS[service] + self.port_offset
+
+    @property
+    def effective_cors_origins(self) -> list[str]:
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return [f"http://{host}:{self.port('dashboard')}" for host in ("127.0.0.1", "localhost")]
 
     @property
     def effective_clickhouse_url(self) -> str:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the local stack runs: PostgreSQL and Redis servers, a JDK and Maven for Kafka;
-# and Chromium, the browser the posthog-js compatibility test drives.
+# Chromium, the browser the browser tests drive; wrk, the load generator of `make bench-ingest`.
 # Installs only what is missing, so a second run is instant.
 set -euo pipefail
 
@@ -10,6 +10,7 @@ compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgre
 command -v java >/dev/null || missing+=(default-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v wrk >/dev/null || missing+=(wrk)
 
 if ((${#missing[@]})); then
     echo "installing Debian packages: ${missing[*]}"

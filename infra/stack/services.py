@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -11,7 +12,10 @@ import httpx
 from infra import clients
 from infra.settings import Settings
 from infra.stack import dagster, kafka, postgres
+from infra.stack import static_site as static_site_module
 from infra.stack.service import Program, Service
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _clickhouse_check(settings: Settings) -> str:
@@ -143,6 +147,63 @@ def capture(settings: Settings) -> Service:
     return _uvicorn(settings, "capture", "ingest.capture.app:create_app", "/_ready", "--no-proxy-headers", *workers)
 
 
+def static_site(settings: Settings, name: str, folder: Path) -> Service:
+    """A built site (dashboard/dist, the example shop) served on the port of ``name`` (infra/stack/static_site.py).
+
+    Healthy once the folder holds an index.html; it needs no database, so `up` waits for it before migrating.
+    """
+    service = _uvicorn(settings, name, "infra.stack.static_site:create_app", "/_health")
+    environment = service.program.environment | {static_site_module.FOLDER_VARIABLE: str(Path(folder).resolve())}
+    return replace(service, program=replace(service.program, environment=environment), needs_migrations=False)
+
+
+def _dashboard_built(dist: Path) -> str:
+    if not (dist / "index.html").is_file():
+        raise RuntimeError(f"the dashboard is not built ({dist} has no index.html): run `make dashboard`")
+    return f"serving {dist}"
+
+
+def dashboard(settings: Settings) -> Service:
+    """The React app (dashboard/, docs/DASHBOARD.md), built by `make dashboard`, which `make up` runs first."""
+    dist = ROOT / "dashboard" / "dist"
+    return replace(static_site(settings, "dashboard", dist), prepare=lambda: _dashboard_built(dist))
+
+
+def example(settings: Settings) -> Service:
+    """The demo shop of examples/ (`make example-site` puts the web SDK's bundle beside its pages)."""
+    return static_site(settings, "example", ROOT / "examples" / "shop")
+
+
+def streamlit(settings: Settings) -> Service:
+    """The analyst app (streamlit_app/); it reads the query API with the key of settings or demo.json."""
+    port = settings.port("streamlit")
+    program = Program(
+        command=[
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app" / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--client.toolbarMode",
+            "minimal",
+        ],
+        ports=(port,),
+        environment=clickpath_environment(settings),
+    )
+    url = f"http://127.0.0.1:{port}"
+    return Service("streamlit", url, lambda: _http_check(url + "/_stcore/health"), program)
+
+
 def _consumer_check(settings: Settings) -> str:
     """Up when the group has members (the consumer joined); the lag is part of the answer."""
     admin = clients.kafka_admin(settings)
@@ -167,6 +228,34 @@ def consumer(settings: Settings) -> Service:
     )
 
 
+def _query_worker_check(settings: Settings) -> str:
+    """Up when a worker of this stack (not of another stack sharing the Redis) listens on the query queue."""
+    from api.queries import jobs  # rq and the query runners, for this check only: not for every command
+
+    connection = clients.redis_client(settings)
+    try:
+        found = jobs.workers(settings, connection)
+        assert found, f"no worker of this stack on the queue {settings.query_queue} yet"
+        return f"{len(found)} worker(s) on {settings.query_queue}"
+    finally:
+        connection.close()
+
+
+def query_worker(settings: Settings) -> Service:
+    """Runs asynchronous queries (`clickpath api worker`, api/queries/jobs.py)."""
+    program = Program(
+        command=[sys.executable, "-m", "infra", "api", "worker"],
+        environment=clickpath_environment(settings),
+    )
+    return Service(
+        "query-worker",
+        f"rq queue {settings.query_queue}",
+        lambda: _query_worker_check(settings),
+        program,
+        needs_migrations=True,
+    )
+
+
 def stack(settings: Settings) -> list[Service]:
     return [
         clickhouse(settings),
@@ -176,5 +265,9 @@ def stack(settings: Settings) -> list[Service]:
         api(settings),
         capture(settings),
         consumer(settings),
+        query_worker(settings),
         *dagster.services(settings),
+        dashboard(settings),
+        streamlit(settings),
+        example(settings),
     ]

@@ -12,7 +12,10 @@ from infra.migrations import clickhouse as clickhouse_migrations
 from infra.stack.supervisor import Supervisor
 from tests.support.stack import Stack
 
-SERVICES = ("clickhouse", "kafka", "postgres", "redis", "api")
+SERVICES = (
+    "clickhouse", "kafka", "postgres", "redis", "api", "capture", "consumer", "query-worker",
+    "dashboard", "streamlit", "example",
+)  # fmt: skip
 
 
 def test_every_service_is_healthy(stack: Stack) -> None:

@@ -1,0 +1,1 @@
+"""The analyst app: a multipage Streamlit app over the query API (docs/STREAMLIT.md)."""
