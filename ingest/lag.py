@@ -6,6 +6,8 @@ holds by the batch in flight (a batch is committed right after its insert), so a
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from confluent_kafka import Consumer, TopicPartition
 
 from infra import clients
@@ -14,8 +16,18 @@ from infra.settings import Settings
 TIMEOUT_S = 10
 
 
-def partition_lag(settings: Settings, topic: str, group: str) -> list[tuple[int, int, int]]:
-    """(partition, committed offset or -1 if none, end offset) for every partition of the topic."""
+class PartitionOffsets(NamedTuple):
+    partition: int
+    committed: int
+    """The group's committed offset, -1 if none."""
+    low: int
+    """The oldest offset the partition still holds."""
+    high: int
+    """The end: the next offset to be written."""
+
+
+def partition_offsets(settings: Settings, topic: str, group: str) -> list[PartitionOffsets]:
+    """Every partition of the topic with the group's committed offset and the partition's watermarks."""
     # a client of the group's id that never subscribes: it reads the group's offsets without joining it
     reader = Consumer(clients.kafka_config(settings) | {"group.id": group, "enable.auto.commit": False})
     try:
@@ -23,7 +35,14 @@ def partition_lag(settings: Settings, topic: str, group: str) -> list[tuple[int,
         if metadata.error is not None:
             raise RuntimeError(f"{topic}: {metadata.error}")
         partitions = [TopicPartition(topic, p) for p in sorted(metadata.partitions)]
-        committed = reader.committed(partitions, timeout=TIMEOUT_S)
-        return [(tp.partition, tp.offset, reader.get_watermark_offsets(tp, timeout=TIMEOUT_S)[1]) for tp in committed]
+        return [
+            PartitionOffsets(tp.partition, tp.offset, *reader.get_watermark_offsets(tp, timeout=TIMEOUT_S))
+            for tp in reader.committed(partitions, timeout=TIMEOUT_S)
+        ]
     finally:
         reader.close()
+
+
+def partition_lag(settings: Settings, topic: str, group: str) -> list[tuple[int, int, int]]:
+    """(partition, committed offset or -1 if none, end offset) for every partition of the topic."""
+    return [(p.partition, p.committed, p.high) for p in partition_offsets(settings, topic, group)]

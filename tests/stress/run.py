@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tests.stress.run capture                          # make stress-capture
     .venv/bin/python -m tests.stress.run capture --users 50 --rate 400 --seconds 120
+    .venv/bin/python -m tests.stress.run query                            # make stress-query
 
 Loopback only: the targets are the local stack's ports (CLICKPATH_PORT_OFFSET applies), with the demo
 project's keys from <home>/demo.json. Each run writes summary.md, results.json, chart.png and Locust's CSV
@@ -32,14 +33,15 @@ from tests.stress import report
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-LOCUSTFILES = {"capture": HERE / "capture_locustfile.py"}
+# target: its Locust file and the service it loads
+TARGETS = {"capture": (HERE / "capture_locustfile.py", "capture"), "query": (HERE / "query_locustfile.py", "api")}
 STORED_WAIT_S = 60
 console = Console(width=140)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("target", choices=sorted(LOCUSTFILES))
+    parser.add_argument("target", choices=sorted(TARGETS))
     parser.add_argument("--users", type=int, default=20, help="concurrent Locust users (default 20)")
     parser.add_argument("--rate", type=float, default=200, help="requests per second, all users together (200)")
     parser.add_argument("--seconds", type=int, default=60, help="how long the load runs (default 60)")
@@ -57,9 +59,10 @@ def demo(settings: Settings) -> dict[str, Any]:
 
 
 def run_locust(args: argparse.Namespace, settings: Settings, out: Path, env: dict[str, str]) -> None:
-    host = f"http://127.0.0.1:{settings.port(args.target)}"
+    locustfile, service = TARGETS[args.target]
+    host = f"http://127.0.0.1:{settings.port(service)}"
     command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILES[args.target]), "--headless", "--host", host,
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--host", host,
         "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{args.seconds}s",
         "--csv", str(out / "locust"), "--csv-full-history", "--only-summary", "--loglevel", "WARNING",
     ]  # fmt: skip

@@ -9,10 +9,8 @@ group of the test's own beside the stack's. Merges are stopped meanwhile, so a d
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,6 +27,7 @@ from infra import clients
 from infra.migrations import kafka_topics
 from infra.settings import Settings
 from infra.stack import services
+from tests.support.consumers import Consumers, environment
 from tests.support.ingest import Pipeline, Project
 from tests.support.stack import Stack
 
@@ -38,30 +37,6 @@ PARTITIONS = 12
 CONSUMERS = 3
 EVENTS = 30_000
 WAIT_S = 180
-
-
-class Consumers:
-    """Consumer processes of one group, started and killed like a process manager would."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs, self.processes = env, logs, {}
-
-    def start(self, number: int) -> None:
-        log = (self.logs / f"consumer-{number}.log").open("ab")
-        self.processes[number] = subprocess.Popen(
-            [sys.executable, "-m", "ingest.consumer"], env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def kill(self, number: int) -> None:
-        self.processes[number].send_signal(signal.SIGKILL)
-        self.processes[number].wait(30)
-
-    def stop_all(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
-            process.wait(60)
 
 
 @pytest.fixture
@@ -83,14 +58,7 @@ def settings(stack: Stack) -> Settings:
 
 @pytest.fixture
 def consumers(stack: Stack, settings: Settings, tmp_path: Path) -> Iterator[Consumers]:
-    env = stack.env | {
-        "CLICKPATH_KAFKA_EVENTS_TOPIC": settings.kafka_events_topic,
-        "CLICKPATH_KAFKA_DLQ_TOPIC": settings.kafka_dlq_topic,
-        "CLICKPATH_CONSUMER_GROUP": settings.consumer_group,
-        "CLICKPATH_CONSUMER_BATCH_EVENTS": str(settings.consumer_batch_events),
-        "PYTHONPATH": os.getcwd(),
-    }
-    group = Consumers(env, tmp_path)
+    group = Consumers(environment(stack.env, settings), tmp_path)
     try:
         yield group
     finally:
