@@ -17,7 +17,9 @@ export function seriesLabel(result: TrendsSeriesResult): string {
     ? ` · ${result.breakdown_value === '' ? '(none)' : result.breakdown_value}`
     : ''
   const period = result.compare === 'previous' ? ' (previous period)' : ''
-  return `${result.label}${breakdown}${period}`
+  // two series of one event (a count and a sum of its amounts) must not read, nor be coloured, alike
+  const math = result.math && result.math !== 'total' ? ` (${result.math.replace('_', ' ')})` : ''
+  return `${result.label}${math}${breakdown}${period}`
 }
 
 export function TrendsChart({ results, display, height = 300 }: { results: TrendsSeriesResult[]; display: Display; height?: number }) {
@@ -27,7 +29,7 @@ export function TrendsChart({ results, display, height = 300 }: { results: Trend
   let colour = 0
   const colours = new Map<string, string>()
   const datasets = results.map((result) => {
-    const key = `${result.label}|${result.breakdown_value ?? ''}`
+    const key = `${result.label}|${result.math}|${result.breakdown_value ?? ''}`
     if (!colours.has(key)) colours.set(key, PALETTE[colour++ % PALETTE.length] ?? '#2563eb')
     const color = colours.get(key) ?? '#2563eb'
     const previous = result.compare === 'previous'

@@ -67,5 +67,5 @@ def test_walked_events_in_the_dashboard(stack: Stack, pipeline: Pipeline, shop: 
     assert shown == [
         ["$pageview", str(EXPECTED["$pageview"])],  # 6
         ["purchase", str(EXPECTED["purchase"])],  # 1
-        ["purchase", f"{AMOUNT:g}"],  # the sum of their amounts, 208.5 (labelled by its event alone)
+        ["purchase (sum)", f"{AMOUNT:g}"],  # the sum of their amounts, 208.5
     ]
