@@ -10,6 +10,10 @@ buckets as ``DateRange.buckets()``: position k is ``buckets()[k]``.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import AfterValidator
+
 from api.queries.dates import DateRange, Interval
 from api.queries.params import Params
 
@@ -26,6 +30,10 @@ def check_period(value: Interval) -> Interval:
     if value not in PERIODS:
         raise ValueError(f"must be {', '.join(PERIODS[:-1])} or {PERIODS[-1]}")
     return value
+
+
+Period = Annotated[Interval, AfterValidator(check_period)]
+"""The interval of retention, lifecycle and stickiness: day, week or month, checked by check_period."""
 
 
 def position_sql(dates: DateRange, params: Params, column: str = "timestamp") -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from api.errors import APIError
 from api.queries import activity
@@ -40,7 +40,7 @@ class LifecycleQuery(Query):
     kind: Literal["lifecycle"]
     event: str | None = Field(default="$pageview", min_length=1, max_length=KEY_LENGTH)
     """The event that makes a person active; null for any event."""
-    interval: Interval = Interval.DAY
+    interval: activity.Period = Interval.DAY
     """``day``, ``week`` or ``month``."""
     date_from: QueryDate = None
     """Start: relative or ISO 8601, moved back to the start of its bucket; default ``-7d``."""
@@ -48,11 +48,6 @@ class LifecycleQuery(Query):
     """End (exclusive; a date alone means the end of that day); default now."""
     properties: PropertyFilters
     """Event and person property filters: only matching events make a person active (or new)."""
-
-    @field_validator("interval")
-    @classmethod
-    def _interval(cls, value: Interval) -> Interval:
-        return activity.check_period(value)
 
 
 class LifecycleResult(QueryModel):

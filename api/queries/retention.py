@@ -17,7 +17,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from api.queries import activity
 from api.queries.base import Query, QueryModel
@@ -44,7 +44,7 @@ class RetentionQuery(Query):
     """The event that counts a person as back; default the target event."""
     retention_type: RetentionType = RetentionType.FIRST_TIME
     """``first_time``: the cohort of a person's first target event ever; ``recurring``: every period they did it."""
-    period: Interval = Interval.DAY
+    period: activity.Period = Interval.DAY
     """``day``, ``week`` (Monday to Sunday) or ``month``, in the project's time zone."""
     total_intervals: int = Field(default=DEFAULT_INTERVALS, ge=2, le=MAX_INTERVALS)
     """How many cohorts, and periods after the first cohort's."""
@@ -52,11 +52,6 @@ class RetentionQuery(Query):
     """The last cohort is the period holding it (a date alone: that day); default now."""
     properties: PropertyFilters
     """Event and person property filters on the target and the returning events."""
-
-    @field_validator("period")
-    @classmethod
-    def _period(cls, value: Interval) -> Interval:
-        return activity.check_period(value)
 
 
 class RetentionValue(QueryModel):

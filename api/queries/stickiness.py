@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from api.errors import APIError
 from api.queries import activity
@@ -33,7 +33,7 @@ class StickinessSeries(QueryModel):
 class StickinessQuery(Query):
     kind: Literal["stickiness"]
     series: list[StickinessSeries] = Field(min_length=1, max_length=MAX_SERIES)
-    interval: Interval = Interval.DAY
+    interval: activity.Period = Interval.DAY
     """``day``, ``week`` or ``month``: what one active interval is."""
     date_from: QueryDate = None
     """Start: relative or ISO 8601, moved back to the start of its bucket; default ``-7d``."""
@@ -41,11 +41,6 @@ class StickinessQuery(Query):
     """End (exclusive; a date alone means the end of that day); default now."""
     properties: PropertyFilters
     """Filters on every series."""
-
-    @field_validator("interval")
-    @classmethod
-    def _interval(cls, value: Interval) -> Interval:
-        return activity.check_period(value)
 
 
 class StickinessSeriesResult(QueryModel):
