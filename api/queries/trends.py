@@ -6,6 +6,8 @@ of ``data`` (as in PostHog): the total for ``total`` and ``sum``, only a bucket 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
@@ -177,13 +179,15 @@ def series_sql(query: TrendsQuery, series: Series, dates: DateRange, params: Par
         GROUP BY bucket, grouped_value"""
 
 
-def rollup_series_sql(query: TrendsQuery, series: Series, dates: DateRange, params: Params) -> str | None:
+def rollup_series_sql(
+    query: TrendsQuery, series: Series, dates: DateRange, params: Params, built: Callable[[], bool]
+) -> str | None:
     """The series from events_hourly for its whole hours and raw events for the rest; None when the rollup
-    cannot give exactly the raw answer (rollups.py says when it can)."""
+    cannot give exactly the raw answer (rollups.py says when it can) or is not ``built``, asked only then."""
     if series.math is not Math.TOTAL or query.properties or series.properties or query.breakdown:
         return None
     hours = rollups.whole_hours(dates)
-    if hours is None:
+    if hours is None or not built():
         return None
     parts = [rollups.hourly_counts_sql(series.event, hours, _bucket_sql(dates.interval, "hour"), params)]
     if hours[1] < dates.end:  # the hour under way
@@ -226,12 +230,12 @@ def run(query: TrendsQuery, context: QueryContext) -> Computed:
         raise APIError(400, f"interval: more than {MAX_BUCKETS} buckets; use a longer interval", field="interval")
     periods = [(current, "current"), (current.previous(), "previous")] if query.compare else [(current, None)]
     results, sources = [], set()
-    rollup_built = rollups.exists(context)
+    rollup_built = functools.cache(lambda: rollups.exists(context))  # one look, and none if no series could use it
     for dates, label in periods:
         for series in query.series:
             params = context.params()
             params.values["tz"] = str(context.timezone)
-            sql = rollup_series_sql(query, series, dates, params) if rollup_built else None
+            sql = rollup_series_sql(query, series, dates, params, rollup_built)
             sources.add(Source.EVENTS if sql is None else Source.ROLLUP)
             rows = context.rows(sql or series_sql(query, series, dates, params), params)
             results.extend(_results(query, series, dates, rows, label))
