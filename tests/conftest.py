@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 
@@ -18,8 +17,7 @@ def stack() -> Iterator[Stack]:
         test_stack.up()
         yield test_stack
     finally:  # also when `up` failed half way: whatever it started must not outlive the tests
-        test_stack.run("down", check=False)
-        shutil.rmtree(test_stack.home, ignore_errors=True)
+        test_stack.remove()
 
 
 @pytest.fixture(scope="session")

@@ -260,8 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     finally:
         progress("taking the stack down")
-        stack.run("down", check=False)
-        shutil.rmtree(stack.home, ignore_errors=True)
+        stack.remove()
         shutil.rmtree(work, ignore_errors=True)
         header["load averages during the run"] = loads
         header["duration_s"] = round(time.monotonic() - clock, 1)

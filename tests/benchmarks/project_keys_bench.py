@@ -25,7 +25,6 @@ import argparse
 import datetime as dt
 import gc
 import json
-import shutil
 import statistics
 import time
 import uuid
@@ -359,8 +358,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _take_down(stack: Stack, progress: Progress) -> None:
     progress("taking the stack down")
-    stack.run("down", check=False)
-    shutil.rmtree(stack.home, ignore_errors=True)
+    stack.remove()
 
 
 if __name__ == "__main__":

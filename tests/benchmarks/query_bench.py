@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -150,8 +149,7 @@ def main() -> None:
         (args.out / "results.json").write_text(json.dumps(results, indent=2))
         say(started, f"wrote {args.out / 'results.json'}")
     finally:
-        stack.run("down", check=False)
-        shutil.rmtree(stack.home, ignore_errors=True)
+        stack.remove()
 
 
 if __name__ == "__main__":

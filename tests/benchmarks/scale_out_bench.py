@@ -103,8 +103,7 @@ def main() -> None:
         (args.out / "results.json").write_text(json.dumps(results, indent=2))
         say(clock, f"wrote {args.out / 'results.json'}")
     finally:
-        stack.run("down", check=False)
-        shutil.rmtree(stack.home, ignore_errors=True)
+        stack.remove()
         shutil.rmtree(logs, ignore_errors=True)
 
 

@@ -170,7 +170,7 @@ def main() -> None:
         stack.up()
         rounds = python_rounds(Pipeline(stack.settings), args.events, args.rounds, progress)
     finally:
-        stack.run("down", check=False)
+        stack.remove()
     text = report(rounds, sizes, context)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -88,3 +89,8 @@ class Stack:
 
     def down(self) -> str:
         return self.run("down").stdout
+
+    def remove(self) -> None:
+        """Stop whatever runs (even after a failed `up`) and delete the stack's home: nothing outlives it."""
+        self.run("down", check=False)
+        shutil.rmtree(self.home, ignore_errors=True)
