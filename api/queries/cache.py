@@ -18,12 +18,6 @@ import redis
 from api.queries.context import QueryContext
 
 VERSION = 3  # bump when a runner's answers change shape or meaning: old entries are then never read
-FRESHNESS_SQL = "SELECT sum(changes) FROM project_changes WHERE project_id = {project_id:UInt64}"
-
-
-def freshness(context: QueryContext) -> str:
-    row = context.rows(FRESHNESS_SQL, context.params())[0]
-    return ":".join(str(value) for value in row)
 
 
 def key(context: QueryContext, normalized: dict[str, Any]) -> str:
@@ -33,7 +27,7 @@ def key(context: QueryContext, normalized: dict[str, Any]) -> str:
         "project": context.project_id,
         "timezone": str(context.timezone),
         "query": normalized,
-        "freshness": freshness(context),
+        "freshness": str(context.data_changes),
         "minute": context.now.strftime("%Y-%m-%dT%H:%M") if volatile else None,
     }
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

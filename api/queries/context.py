@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from infra.settings import Settings
 
 EXCEPTION = re.compile(r"DB::Exception: (.*?)(?: \(version [^)]*\))?(?: \(for url [^)]*\))?\s*$", re.S)
 MAX_REASON = 500
+CHANGES_SQL = "SELECT sum(changes) FROM project_changes WHERE project_id = {project_id:UInt64}"
 
 
 class Source(StrEnum):
@@ -39,6 +41,12 @@ class QueryContext:
     def params(self) -> Params:
         """A fresh parameter set, the project already bound (every query filters on it)."""
         return Params(project_id=self.project_id)
+
+    @cached_property
+    def data_changes(self) -> int:
+        """Rows ever written to the project's events and person tables (schemas/clickhouse/0005_project_changes.sql):
+        the freshness the query cache keys on, read once per context, so a dashboard's tiles share one read."""
+        return int(self.rows(CHANGES_SQL, self.params())[0][0])
 
     def rows(self, sql: str, params: Params, settings: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         return self.run(sql, params, settings).result_rows
