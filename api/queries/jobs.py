@@ -131,7 +131,8 @@ def read(jobs: Queue, project_id: int, job_id: str) -> QueryJob:
         "enqueued_at": job.enqueued_at,
         "ended_at": job.ended_at,
     }
-    status = STATUSES.get(job.get_status(), JobStatus.QUEUED)
+    # the status of the same read as ended_at: asked again, it could say finished before ended_at was fetched
+    status = STATUSES.get(job.get_status(refresh=False), JobStatus.QUEUED)
     if status is JobStatus.FINISHED:
         outcome = job.return_value()
         if outcome is None:  # the answer expired a moment before the job
