@@ -79,7 +79,5 @@ export function fakeBeacon() {
 
 export const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
 
-/** Until the SDK has nothing left to send: what it sent has been answered. vitest's 1 s default is too short
- * on a busy two-core machine (seen once during a parallel install); a real failure still fails, 5 s later. */
-export const settled = () =>
-  vi.waitFor(() => expect(localStorage.getItem(`cp_${KEY}_q`)).toBe('[]'), { timeout: 5000 })
+/** Until the SDK has nothing left to send: what it sent has been answered. */
+export const settled = () => vi.waitFor(() => expect(localStorage.getItem(`cp_${KEY}_q`)).toBe('[]'))

@@ -77,6 +77,8 @@ describe('pageviews', () => {
     history.replaceState({}, '', '/pricing?tab=2')
     history.back()
     await new Promise((resolve) => addEventListener('popstate', resolve, { once: true }))
+    // the last pageview may come after the sends of the others have ended: it then waits for the 60 s timer
+    await sdk.flush()
     await settled()
     const pages = capture.events().map((e) => [e.event, e.properties.$pathname, e.properties.$current_url])
     expect(pages).toEqual([
