@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.dbt import Dbt
 from tests.support.ingest import Pipeline, Project
 from tests.support.stack import Stack
 
@@ -18,6 +19,12 @@ def stack() -> Iterator[Stack]:
         yield test_stack
     finally:  # also when `up` failed half way: whatever it started must not outlive the tests
         test_stack.remove()
+
+
+@pytest.fixture(scope="session")
+def dbt(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Dbt:
+    """The plain dbt CLI on models/, against the test stack's warehouse."""
+    return Dbt(stack.env, tmp_path_factory.mktemp("dbt"))
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ CHANGES_SQL = "SELECT sum(changes) FROM project_changes WHERE project_id = {proj
 
 
 class Source(StrEnum):
-    """What served an answer: the raw events, or a dbt table (rollups and funnel tables arrive later)."""
+    """What served an answer: the raw events, or a dbt table: the events_hourly rollup or funnel_person_steps."""
 
     EVENTS = "events"
     ROLLUP = "rollup"

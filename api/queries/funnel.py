@@ -1,28 +1,33 @@
 """Funnels: how many persons did steps 1…N in order within a window, and how long each step took.
 
-Each person's matching events are gathered into an array (sorted by time, then uuid) and, for every step-1
+The date range selects the first steps; the later steps may follow within the window, after ``date_to`` too,
+as in Mixpanel and Amplitude: a person who entered on the last day has the same time to convert as on the
+first. Each person's matching events are gathered into an array (sorted by time, then uuid) and, for every step-1
 event, the earliest later event of each next step within ``window_seconds`` of that first event is taken
 (earliest is optimal: it never leaves fewer later events to choose from). The attempt reaching the most
 steps counts, the earliest of equals; its event times give the times to convert. This is what windowFunnel
 computes for the level, but windowFunnel tells neither the times nor, on DateTime, the order of events
-within a second, so the arrays do both.
+within a second, so the arrays do both. A declared funnel over whole UTC days comes from dbt's table when it
+holds exactly this answer (api/queries/funnel_table.py).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from api.queries import breakdown
+from api.queries import breakdown, funnel_table
 from api.queries.base import Query, QueryModel
-from api.queries.context import Computed, QueryContext
+from api.queries.context import Computed, QueryContext, Source
 from api.queries.dates import DateRange, Interval, QueryDate
 from api.queries.events import EventRows
 from api.queries.filters import KEY_LENGTH, PropertyFilter, PropertyFilters, conditions, property_text
 from api.queries.params import Params
 
 MAX_WINDOW_S = 365 * 24 * 3600
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class FunnelStep(QueryModel):
@@ -105,10 +110,11 @@ def persons_sql(query: FunnelQuery, dates: DateRange, params: Params) -> str:
         matches.append(f"toUInt8({' AND '.join(step_conditions)})")
     rows = EventRows(params, filters=query.properties, with_person=True)
     rows.where.append(f"event IN {params.add(sorted({s.event for s in query.steps}), 'Array(String)')}")
-    rows.between(params.moment(dates.start), params.moment(dates.end))
+    rows.between(params.moment(dates.start), params.moment(dates.end + timedelta(seconds=query.window_seconds)))
     value = property_text("properties", params.add(query.breakdown, "String")) if query.breakdown else "''"
     window = params.add(query.window_seconds * 1_000_000, "Int64")
     steps = params.add(len(query.steps), "UInt8")
+    entered_before = params.add((dates.end - EPOCH) // timedelta(microseconds=1), "Int64")
     # For each step-1 event s: indexes of the earliest next events of steps 2..N, each after the one before
     # and within the window of s; an attempt stops at the first step it cannot find.
     chain = f"""arrayFold((acc, k) -> if(length(acc) = k - 1,
@@ -121,7 +127,8 @@ def persons_sql(query: FunnelQuery, dates: DateRange, params: Params) -> str:
         FROM (
             SELECT person_id, distinct_ids, events,
                 arraySort(c -> (-length(c), c[1]), arrayMap(s -> {chain},
-                    arrayFilter(i -> events[i].3[1] = 1, arrayEnumerate(events)))) [1] AS best
+                    arrayFilter(i -> events[i].3[1] = 1 AND events[i].1 < {entered_before}, arrayEnumerate(events))))
+                    [1] AS best
             FROM (
                 SELECT person_id, groupUniqArray(distinct_id) AS distinct_ids,
                     arraySort(e -> (e.1, e.2), groupArray((toUnixTimestamp64Micro(timestamp), toString(uuid),
@@ -132,10 +139,11 @@ def persons_sql(query: FunnelQuery, dates: DateRange, params: Params) -> str:
         WHERE level > 0"""
 
 
-def steps_sql(query: FunnelQuery, dates: DateRange, params: Params) -> str:
-    """Per breakdown value and step: persons, median and average seconds from the previous step."""
+def steps_sql(query: FunnelQuery, reached: str, params: Params) -> str:
+    """Per breakdown value and step: persons, median and average seconds from the previous step, over
+    ``reached``'s persons (``breakdown_value`` and the ``times`` of their steps in µs)."""
     grouped = breakdown.grouped_value("reached", query.breakdown, query.breakdown_limit, params)
-    return f"""WITH reached AS ({persons_sql(query, dates, params)})
+    return f"""WITH reached AS ({reached})
         SELECT {grouped} AS grouped_value, step, count() AS persons,
             quantileExactInclusive(0.5)(seconds) AS median_seconds, avg(seconds) AS average_seconds
         FROM (
@@ -173,8 +181,9 @@ def _seconds(value: float | None, number: int, count: int) -> float | None:
 
 
 def run(query: FunnelQuery, context: QueryContext) -> Computed:
-    params = context.params()
-    rows = context.rows(steps_sql(query, _dates(query, context), params), params)
+    params, dates = context.params(), _dates(query, context)
+    table = _from_table(query, dates, context, params)
+    rows = context.rows(steps_sql(query, table or persons_sql(query, dates, params), params), params)
     by_value: dict[str, dict[int, tuple]] = {}
     for value, step, persons, median, average in rows:
         by_value.setdefault(value, {})[step] = (persons, median, average)
@@ -184,7 +193,14 @@ def run(query: FunnelQuery, context: QueryContext) -> Computed:
     results = []
     for value, found in ordered:
         results.extend(_step_results(query, value if query.breakdown else None, found))
-    return Computed(results)
+    return Computed(results, Source.FUNNEL_TABLE if table else Source.EVENTS)
+
+
+def _from_table(query: FunnelQuery, dates: DateRange, context: QueryContext, params: Params) -> str | None:
+    """The persons from the funnel table when it answers exactly (unfiltered steps of a declared funnel)."""
+    if query.properties or query.breakdown or any(step.properties for step in query.steps):
+        return None
+    return funnel_table.reached_sql([s.event for s in query.steps], query.window_seconds, dates, context, params)
 
 
 def run_persons(query: FunnelPersonsQuery, context: QueryContext) -> Computed:

@@ -32,3 +32,22 @@
 {% macro sql_string(value) -%}
 '{{ (value | string).replace('\\', '\\\\').replace("'", "\\'") }}'
 {%- endmacro %}
+
+{#- funnel_person_steps' hooks (schemas/clickhouse/0006_funnel_builds.sql): before the run, each project's
+    write count (project_changes) and the days about to be built; after it, the same rows marked finished.
+    The query API reads the table only for days that finished builds made from the project's current data. -#}
+{% macro record_funnel_build_start() %}
+    {%- set start, end = build_days() -%}
+    insert into {{ target.schema }}.funnel_builds (invocation_id, project_id, changes, day_from, day_to, funnels, finished)
+    select '{{ invocation_id }}', project_id, sum(changes), {{ start }}, {{ end or "toDate('2149-06-06')" }},
+        {{ funnels_literal(funnel_definitions()) }}, 0
+    from {{ target.schema }}.project_changes
+    group by project_id
+{% endmacro %}
+
+{% macro record_funnel_build_end() %}
+    insert into {{ target.schema }}.funnel_builds (invocation_id, project_id, changes, day_from, day_to, funnels, finished)
+    select invocation_id, project_id, changes, day_from, day_to, funnels, 1
+    from {{ target.schema }}.funnel_builds
+    where invocation_id = '{{ invocation_id }}' and finished = 0
+{% endmacro %}

@@ -5,7 +5,10 @@
 
 On a stack of its own (tests/support/stack.py, no demo traffic): the events of models_bench (30 days,
 200,000 people, shop-like names) inserted straight into the demo project's `events`, so the live rollups
-fill as in production. Then, for each question, alternating, --rounds times each:
+fill as in production, then dbt's funnel_person_steps built over the 30 whole days before today. The
+three-step funnel is the declared `view_to_purchase` (models/dbt_project.yml) over those days, asked twice:
+as is, which the funnel table answers, and with a filter every event passes, which raw events answer.
+Then, for each question, alternating, --rounds times each:
 
 - through the API: `POST /api/projects/{id}/query` with `refresh: true` (computed, not cached), timed by
   the client over HTTP;
@@ -23,7 +26,7 @@ import json
 import statistics
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,24 +39,30 @@ from api.queries.params import Params
 from api.queries.registry import RUNNERS, QueryBody
 from infra import clients
 from tests.benchmarks import machine
-from tests.benchmarks.models_bench import generate, say
+from tests.benchmarks.models_bench import DAYS, generate, say
+from tests.support.dbt import Dbt, day_vars
+from tests.support.queries import EVERY_EVENT
 from tests.support.stack import Stack
 
 DEFAULT_OUT = Path(".clickpath/reports/query-bench")
-QUESTIONS: dict[str, dict[str, Any]] = {
-    "30-day daily trend, count (rollup)": {"kind": "trends", "series": [{"event": "$pageview"}], "date_from": "-30d"},
-    "30-day daily trend, unique persons": {
-        "kind": "trends",
-        "series": [{"event": "$pageview", "math": "unique_persons"}],
-        "date_from": "-30d",
-    },
-    "30-day three-step funnel": {
+
+
+def questions(first: date, last: date) -> dict[str, dict[str, Any]]:
+    """The bodies measured; the funnel over the whole days [first, last), which the funnel table holds."""
+    trend = {"kind": "trends", "date_from": "-30d"}
+    funnel = {
         "kind": "funnel",
         "steps": [{"event": "product_viewed"}, {"event": "add_to_cart"}, {"event": "purchase"}],
         "window_seconds": 86400,
-        "date_from": "-30d",
-    },
-}
+        "date_from": first.isoformat(),
+        "date_to": (last - timedelta(days=1)).isoformat(),
+    }
+    return {
+        "30-day daily trend, count (rollup)": trend | {"series": [{"event": "$pageview"}]},
+        "30-day daily trend, unique persons": trend | {"series": [{"event": "$pageview", "math": "unique_persons"}]},
+        "30-day three-step funnel (funnel table)": funnel,
+        "30-day three-step funnel (raw events)": funnel | {"properties": [EVERY_EVENT]},
+    }
 
 
 @dataclass(frozen=True)
@@ -133,11 +142,18 @@ def main() -> None:
             stack.settings, database=stack.settings.clickhouse_database, autogenerate_session_id=False
         )
         results["generate_s"] = generate(client, args.events, started, project=project_id)
+        last = datetime.now(UTC).date()
+        first = last - timedelta(days=DAYS)
+        dbt = Dbt(stack.env, stack.home / "dbt")
+        began = time.perf_counter()
+        dbt("run", "--select", "funnel_person_steps", dbt_vars=day_vars(first, last))
+        results["funnel_table_build_s"] = time.perf_counter() - began
+        say(started, f"funnel_person_steps built for {first} to {last}: {results['funnel_table_build_s']:.1f} s")
         base = f"http://127.0.0.1:{stack.settings.port('api')}"
         headers = {"Authorization": f"Bearer {demo['personal_api_key']}"}
         path = f"/api/projects/{project_id}/query"
         with httpx.Client(base_url=base, headers=headers, timeout=120) as api:
-            for name, body in QUESTIONS.items():
+            for name, body in questions(first, last).items():
                 recorded = statements(body, project_id, client, stack)
                 figures = measure(api, path, body, recorded, args.rounds)
                 results[name] = figures

@@ -23,6 +23,8 @@ from ingest.persons import person_id_of
 
 EVENT_COLUMNS = ["uuid", "project_id", "event", "distinct_id", "properties", "timestamp", "received_at"]
 OTHER = "$other"
+# A filter every event passes: the same question, which no rollup or funnel table answers.
+EVERY_EVENT = {"key": "never-set", "operator": "is_not_set"}
 
 
 @dataclass
@@ -178,13 +180,15 @@ class FunnelPersonAnswer:
     times: list[datetime]
 
 
-def funnel_person(events: list[Event], steps: list[Callable[[Event], bool]], window: timedelta) -> FunnelPersonAnswer:
-    """For each first-step event, the earliest next event of each following step within the window; the
-    attempt that gets furthest counts (the earliest of equals)."""
+def funnel_person(
+    events: list[Event], steps: list[Callable[[Event], bool]], window: timedelta, entered_before: datetime
+) -> FunnelPersonAnswer:
+    """For each first-step event before ``entered_before``, the earliest next event of each following step
+    within the window; the attempt that gets furthest counts (the earliest of equals)."""
     ordered = sorted(events, key=lambda e: (e.timestamp, str(e.uuid)))
     best = FunnelPersonAnswer(0, [])
     for i, first in enumerate(ordered):
-        if not steps[0](first):
+        if not steps[0](first) or first.timestamp >= entered_before:
             continue
         chain, position = [first.timestamp], i
         for step in steps[1:]:
@@ -208,9 +212,9 @@ def funnel_person(events: list[Event], steps: list[Callable[[Event], bool]], win
 def funnel(
     world: World, steps: list[Callable[[Event], bool]], window: timedelta, start: datetime, end: datetime
 ) -> dict[UUID, FunnelPersonAnswer]:
-    """Each person's answer, over the events in [start, end) that match a step."""
+    """Each person's answer: first steps in [start, end), the later steps within the window, after end too."""
     by_person: dict[UUID, list[Event]] = defaultdict(list)
     for e in world.events:
-        if start <= e.timestamp < end and any(step(e) for step in steps):
+        if start <= e.timestamp < end + window and any(step(e) for step in steps):
             by_person[world.person(e.distinct_id)].append(e)
-    return {person: funnel_person(events, steps, window) for person, events in by_person.items()}
+    return {person: funnel_person(events, steps, window, end) for person, events in by_person.items()}

@@ -3,9 +3,17 @@
 --
 -- A try starts at a first-step event of the day; each next step is the first event of that step after the
 -- previous step (in time, then uuid order) and at most window_seconds after the try's start. The person's
--- row is their furthest try, the earliest among equals. A window may cross midnight: a day's run reads the
--- events up to the longest window after it.
-{{ config(order_by='(project_id, funnel, day, person_id)') }}
+-- row is their furthest try, the earliest among equals: ordered by their step times, which ranks tries that
+-- start in the same microsecond as (time, uuid) order would. A window may cross midnight: a day's run reads
+-- the events up to the longest window after it.
+--
+-- Its hooks record which days each run built from which state of each project's data (funnel_builds), so
+-- that the query API can tell when the table answers a funnel exactly as raw events would.
+{{ config(
+    order_by='(project_id, funnel, day, person_id)',
+    pre_hook="{{ record_funnel_build_start() }}",
+    post_hook="{{ record_funnel_build_end() }}",
+) }}
 
 {%- set funnels = funnel_definitions() %}
 {%- set max_window_seconds = funnels | map(attribute='window_seconds') | max %}
@@ -72,7 +80,7 @@ select
     project_id,
     day,
     person_id,
-    arraySort(try -> (-length(try), try[1]), tries)[1] as best,
+    arraySort(try -> (-length(try), try), tries)[1] as best,
     toUInt8(length(best)) as steps_reached,
     toUInt8(length(steps)) as steps_total,
     arrayMap(micros -> fromUnixTimestamp64Micro(micros, 'UTC'), best) as step_times

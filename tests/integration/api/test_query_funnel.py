@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import statistics
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +12,8 @@ from clickhouse_connect.driver.client import Client
 from fastapi.testclient import TestClient
 
 from tests.support.api import Account, sign_up
-from tests.support.queries import Event, World, funnel, insert_events, link, quantile
+from tests.support.dbt import Dbt, day_vars
+from tests.support.queries import EVERY_EVENT, Event, World, funnel, insert_events, link, quantile
 
 pytestmark = pytest.mark.integration
 
@@ -43,9 +44,13 @@ def world(account: Account, warehouse: Client) -> World:
 
 
 def answer(api: TestClient, account: Account, body: dict[str, Any]) -> list[dict[str, Any]]:
+    return ask(api, account, body)["results"]
+
+
+def ask(api: TestClient, account: Account, body: dict[str, Any]) -> dict[str, Any]:
     response = api.post(f"/api/projects/{account.project_id}/query", json=body, headers=account.headers)
     assert response.status_code == 200, response.text
-    return response.json()["results"]
+    return response.json()
 
 
 def body(**extra: Any) -> dict[str, Any]:
@@ -137,3 +142,92 @@ def test_window_is_respected(api: TestClient, account: Account, warehouse: Clien
 def test_unknown_events_are_zeros(api: TestClient, account: Account, world: World) -> None:
     results = answer(api, account, body(steps=[{"event": "nope"}, {"event": "never"}]))
     assert [(r["count"], r["conversion_from_first"]) for r in results] == [(0, 0.0), (0, 0.0)]
+
+
+def test_conversions_after_date_to_count(api: TestClient, account: Account, warehouse: Client) -> None:
+    """The range picks who entered; the window may carry their next steps past date_to, not before date_from."""
+    world = World(account.project_id)
+    late = datetime(2026, 8, 31, 23, 50, tzinfo=UTC)
+    insert_events(
+        warehouse,
+        world,
+        [
+            Event("late-a", "early", datetime(2026, 8, 1, 23, 50, tzinfo=UTC)),  # entered before the range
+            Event("late-b", "early", datetime(2026, 8, 2, 0, 5, tzinfo=UTC)),
+            Event("late-a", "edge", late),
+            Event("late-b", "edge", late + timedelta(minutes=20)),  # September: after date_to
+        ],
+    )
+    steps = [{"event": "late-a"}, {"event": "late-b"}]
+    results = answer(api, account, body(steps=steps, window_seconds=3600, date_from="2026-08-02", date_to="2026-08-31"))
+    assert [r["count"] for r in results] == [1, 1]
+    assert results[1]["median_seconds_to_convert"] == 1200
+
+
+# models/dbt_project.yml declares this funnel ("signup"), so funnel_person_steps computes it.
+SIGNUP_STEPS, SIGNUP_WINDOW = ["$pageview", "signup"], 3600
+
+
+def signup_world(account: Account, warehouse: Client) -> World:
+    """Random signup paths, plus the cases a table of UTC days could get wrong."""
+    world, rng = World(account.project_id), random.Random(5)
+    events = []
+    for person in range(30):
+        at = START + timedelta(days=rng.randrange(31), seconds=rng.randrange(86400))
+        for _ in range(rng.randint(1, 6)):
+            at += timedelta(seconds=rng.choice([1, 300, 1800, 3600, 3601, 90000]))
+            events.append(Event(rng.choice([*SIGNUP_STEPS, "other"]), f"s-{person}", at))
+    tie = datetime(2026, 10, 7, 9, tzinfo=UTC)
+    events += [
+        Event("$pageview", "edge", END - timedelta(minutes=30)),  # converts on November 1st
+        Event("signup", "edge", END + timedelta(minutes=10)),
+        Event("$pageview", "tie", tie),  # two entries in one microsecond
+        Event("$pageview", "tie", tie),
+        Event("signup", "tie", tie + timedelta(minutes=5)),
+        Event("$pageview", "days", datetime(2026, 10, 5, 10, tzinfo=UTC)),  # day 1 fails, day 2 converts
+        Event("$pageview", "days", datetime(2026, 10, 6, 10, tzinfo=UTC)),
+        Event("signup", "days", datetime(2026, 10, 6, 10, 20, tzinfo=UTC)),
+        Event("$pageview", "twice", datetime(2026, 10, 12, 10, tzinfo=UTC)),  # the earlier conversion counts
+        Event("signup", "twice", datetime(2026, 10, 12, 10, 5, tzinfo=UTC)),
+        Event("$pageview", "twice", datetime(2026, 10, 13, 10, tzinfo=UTC)),
+        Event("signup", "twice", datetime(2026, 10, 13, 10, 50, tzinfo=UTC)),
+        Event("$pageview", "alias-1", datetime(2026, 10, 10, 12, tzinfo=UTC)),  # one person, two ids
+        Event("signup", "alias-2", datetime(2026, 10, 10, 12, 30, tzinfo=UTC)),
+        Event("$pageview", "before", START - timedelta(minutes=10)),  # entered before the range
+        Event("signup", "before", START + timedelta(minutes=5)),
+    ]
+    link(warehouse, world, ["alias-1", "alias-2"])
+    insert_events(warehouse, world, events)
+    return world
+
+
+def test_declared_funnel_from_the_funnel_table(api: TestClient, warehouse: Client, dbt: Dbt) -> None:
+    """Once dbt built its days, the declared funnel over whole UTC days comes from funnel_person_steps, equal to
+    raw events and to plain Python; a question the table does not hold, or a write since the build, reads
+    events again."""
+    account = sign_up(api)
+    world = signup_world(account, warehouse)
+    question = body(steps=[{"event": s} for s in SIGNUP_STEPS], window_seconds=SIGNUP_WINDOW, refresh=True)
+    raw = ask(api, account, question)
+    assert raw["source"] == "events"
+    dbt("run", "--select", "funnel_person_steps", dbt_vars=day_vars(date(2026, 10, 1), date(2026, 11, 1)))
+    served = ask(api, account, question)
+    assert (served["source"], served["results"]) == ("funnel_table", raw["results"])
+    persons = funnel(world, [named(s) for s in SIGNUP_STEPS], timedelta(seconds=SIGNUP_WINDOW), START, END)
+    assert [r["count"] for r in served["results"]] == [sum(p.level >= k for p in persons.values()) for k in (1, 2)]
+    seconds = [(p.times[1] - p.times[0]).total_seconds() for p in persons.values() if p.level == 2]
+    assert served["results"][1]["average_seconds_to_convert"] == pytest.approx(statistics.fmean(seconds))
+
+    not_held = {
+        "filtered": {"properties": [EVERY_EVENT]},
+        "another window": {"window_seconds": SIGNUP_WINDOW - 1},
+        "days not built": {"date_from": "2026-09-30"},
+        "not whole UTC days": {"date_to": "2026-10-31T12:00:00"},
+    }
+    for case, change in not_held.items():
+        assert ask(api, account, {**question, **change})["source"] == "events", case
+
+    insert_events(warehouse, world, [Event("$pageview", "newcomer", START + timedelta(days=3))])
+    after = ask(api, account, question)
+    assert after["source"] == "events"
+    assert after["results"][0]["count"] == served["results"][0]["count"] + 1

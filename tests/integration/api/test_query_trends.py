@@ -14,7 +14,16 @@ from clickhouse_connect.driver.client import Client
 from fastapi.testclient import TestClient
 
 from tests.support.api import Account, sign_up
-from tests.support.queries import Event, World, day_buckets, insert_events, link, set_person_properties, trend
+from tests.support.queries import (
+    EVERY_EVENT,
+    Event,
+    World,
+    day_buckets,
+    insert_events,
+    link,
+    set_person_properties,
+    trend,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -218,10 +227,6 @@ def test_time_zone_and_hours(api: TestClient, account: Account, world: World) ->
         for e in in_day:
             expected[int((e.timestamp - day_start).total_seconds() // 3600)] += 1
         assert hourly["data"] == expected
-
-
-# a filter every event passes: the same question, which the rollup cannot answer
-EVERY_EVENT = {"key": "never-set", "operator": "is_not_set"}
 
 
 ZONE_SOURCES = [("UTC", "rollup"), ("Europe/Paris", "rollup"), ("Asia/Kolkata", "events")]

@@ -43,11 +43,6 @@ def warehouse(stack: Stack) -> Iterator[Client]:
     client.close()
 
 
-@pytest.fixture(scope="session")
-def dbt(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Dbt:
-    return Dbt(stack.env, tmp_path_factory.mktemp("dbt"))
-
-
 def send_generated(pipeline: Pipeline) -> int:
     project = pipeline.new_project()
     events = generate_events(GENERATED_EVENTS, GENERATED_DAYS, GENERATED_SEED, GENERATED_NOW)
