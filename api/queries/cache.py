@@ -17,7 +17,7 @@ import redis
 
 from api.queries.context import QueryContext
 
-VERSION = 3  # bump when a runner's answers change shape or meaning: old entries are then never read
+VERSION = 4  # bump when a runner's answers change shape or meaning: old entries are then never read
 
 
 def key(context: QueryContext, normalized: dict[str, Any]) -> str:

@@ -3,9 +3,8 @@
 --
 -- A try starts at a first-step event of the day; each next step is the first event of that step after the
 -- previous step (in time, then uuid order) and at most window_seconds after the try's start. The person's
--- row is their furthest try, the earliest among equals: ordered by their step times, which ranks tries that
--- start in the same microsecond as (time, uuid) order would. A window may cross midnight: a day's run reads
--- the events up to the longest window after it.
+-- row is their furthest try, the earliest among equals (by the positions of its steps in that order). A
+-- window may cross midnight: a day's run reads the events up to the longest window after it.
 --
 -- Its hooks record which days each run built from which state of each project's data (funnel_builds), so
 -- that the query API can tell when the table answers a funnel exactly as raw events would.
@@ -54,18 +53,26 @@ with
             arraySort(e -> (e.1, e.2), groupArray((micros, uuid_text, event, starts_try))) as sorted,
             arrayMap(e -> e.1, sorted) as times,
             arrayMap(e -> e.3, sorted) as names,
-            -- each try: the times of the steps it reached, found greedily (the first match is never worse)
+            -- next_step[k][i]: the index of the first event at or after i of step k (0: none), so that a try
+            -- finds each step in one look-up, not by scanning the rest of a day that may hold thousands
+            arrayMap(
+                k -> arrayReverseFill(
+                    j -> j > 0, arrayMap(i -> if(names[i] = steps[k], toUInt32(i), toUInt32(0)), arrayEnumerate(names))
+                ),
+                range(1, length(steps) + 1)
+            ) as next_step,
+            -- each try: the indexes of the steps it reached, found greedily (the first match is never worse)
             arrayMap(
                 start -> arrayFold(
-                    (reached, i) -> if(
-                        length(reached) < length(steps)
-                            and names[i] = steps[length(reached) + 1]
-                            and times[i] <= reached[1] + window_micros,
-                        arrayPushBack(reached, times[i]),
+                    (reached, k) -> if(
+                        length(reached) = k - 1
+                            and next_step[k][reached[-1] + 1] > 0
+                            and times[next_step[k][reached[-1] + 1]] <= times[start] + window_micros,
+                        arrayPushBack(reached, next_step[k][reached[-1] + 1]),
                         reached
                     ),
-                    range(start + 1, length(sorted) + 1),
-                    [times[start]]
+                    range(2, length(steps) + 1),
+                    [toUInt32(start)]
                 ),
                 arrayFilter(i -> sorted[i].4, arrayEnumerate(sorted))
             ) as tries
@@ -83,5 +90,5 @@ select
     arraySort(try -> (-length(try), try), tries)[1] as best,
     toUInt8(length(best)) as steps_reached,
     toUInt8(length(steps)) as steps_total,
-    arrayMap(micros -> fromUnixTimestamp64Micro(micros, 'UTC'), best) as step_times
+    arrayMap(i -> fromUnixTimestamp64Micro(times[i], 'UTC'), best) as step_times
 from person_days
