@@ -78,12 +78,14 @@ def organization(session: Session, principal: Principal, organization_id: int, a
 
 
 def project(session: Session, principal: Principal, project_id: int, action: Action) -> Project:
-    found = session.get(Project, project_id)
-    membership = _membership(session, principal, found.organization_id) if found else None
-    if found is None or membership is None:
+    # one round trip for the project and the caller's membership of its organization: every query asks this
+    member = (Membership.organization_id == Project.organization_id) & (Membership.user_id == principal.user.id)
+    found = session.execute(select(Project, Membership).outerjoin(Membership, member).where(Project.id == project_id))
+    row = found.one_or_none()
+    if row is None or row.Membership is None:
         raise not_found("project")
-    _check(principal, membership, action)
-    return found
+    _check(principal, row.Membership, action)
+    return row.Project
 
 
 def may_assign(actor: Membership, target_role: Role, current_role: Role | None = None) -> None:

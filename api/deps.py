@@ -9,7 +9,7 @@ from typing import Annotated
 from clickhouse_connect.driver.client import Client
 from fastapi import Depends, Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from api import db, security
 from api.access import Principal, Scope
@@ -53,7 +53,8 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
 
 
 def _key_principal(session: Session, credential: str) -> Principal:
-    key = session.scalar(select(PersonalApiKey).where(PersonalApiKey.token_hash == security.hash_key(credential)))
+    found = select(PersonalApiKey).options(joinedload(PersonalApiKey.user))  # the key and its user in one read
+    key = session.scalar(found.where(PersonalApiKey.token_hash == security.hash_key(credential)))
     now = datetime.now(UTC)
     if key is None or key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise APIError(401, "invalid, revoked or expired personal API key", headers=_UNAUTHORIZED)
