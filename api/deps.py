@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -20,7 +21,8 @@ from infra import clients
 from infra.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # async: FastAPI runs a plain def dependency in a worker thread, a hop this lookup does not need
     return request.app.state.settings
 
 
@@ -65,6 +67,7 @@ def _key_principal(session: Session, credential: str) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+_WAREHOUSE_LOCK = threading.Lock()
 
 
 def warehouse(request: Request, settings: Settings) -> tuple[Client, Cache]:
@@ -74,9 +77,14 @@ def warehouse(request: Request, settings: Settings) -> tuple[Client, Cache]:
     back before it asks for them.
     """
     state = request.app.state
-    if getattr(state, "query_clients", None) is None:
-        # no session id: one client serves concurrent requests, and ClickHouse refuses concurrent queries
-        # within one session
-        client = clients.clickhouse(settings, database=settings.clickhouse_database, autogenerate_session_id=False)
-        state.query_clients = client, Cache(clients.redis_client(settings), settings.query_cache_ttl_s)
+    with _WAREHOUSE_LOCK:  # the query route's freshness read may ask from another thread at the same time
+        if getattr(state, "query_clients", None) is None:
+            state.query_clients = _query_clients(settings)
     return state.query_clients
+
+
+def _query_clients(settings: Settings) -> tuple[Client, Cache]:
+    # no session id: one client serves concurrent requests, and ClickHouse refuses concurrent queries within
+    # one session
+    client = clients.clickhouse(settings, database=settings.clickhouse_database, autogenerate_session_id=False)
+    return client, Cache(clients.redis_client(settings), settings.query_cache_ttl_s)

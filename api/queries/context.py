@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,15 +37,27 @@ class QueryContext:
     client: Client
     settings: Settings
     now: datetime
+    changes_read: Future[int] | None = None
+    """``data_changes`` already being read (the query route starts it beside the caller's authentication)."""
+    _memo: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def params(self) -> Params:
         """A fresh parameter set, the project already bound (every query filters on it)."""
         return Params(project_id=self.project_id)
 
-    @cached_property
+    @property
     def data_changes(self) -> int:
         """Rows ever written to the project's events and person tables (schemas/clickhouse/0005_project_changes.sql):
-        the freshness the query cache keys on, read once per context, so a dashboard's tiles share one read."""
+        the freshness the query cache keys on, read once per context, so a dashboard's tiles share one read.
+
+        Not a functools.cached_property: on Python 3.11 its lock is shared by every instance, so one request
+        waiting for its read would hold up all the others (and one waiting on ``changes_read`` would deadlock
+        with the thread making that read)."""
+        if "changes" not in self._memo:
+            self._memo["changes"] = self.changes_read.result() if self.changes_read else self.read_changes()
+        return self._memo["changes"]
+
+    def read_changes(self) -> int:
         return int(self.rows(CHANGES_SQL, self.params())[0][0])
 
     def rows(self, sql: str, params: Params, settings: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:

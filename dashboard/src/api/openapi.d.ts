@@ -1489,7 +1489,7 @@ export interface components {
         };
         /**
          * Source
-         * @description What served an answer: the raw events, or a dbt table (rollups and funnel tables arrive later).
+         * @description What served an answer: the raw events, or a dbt table: the events_hourly rollup or funnel_person_steps.
          * @enum {string}
          */
         Source: "events" | "rollup" | "funnel_table";
