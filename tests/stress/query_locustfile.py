@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections import defaultdict
 from typing import Any
 
 import httpx
@@ -40,7 +41,7 @@ QUERIES: dict[str, dict[str, Any]] = {
     },
 }
 _dashboard: dict[str, Any] = {}
-_asked = itertools.count()
+_asked: defaultdict[str, itertools.count] = defaultdict(itertools.count)  # per kind: its first ask refreshes
 
 
 @events.test_start.add_listener
@@ -74,7 +75,7 @@ class QueryUser(FastHttpUser):
     wait_time = constant_throughput(USER_RATE)
 
     def ask(self, name: str) -> None:
-        refresh = next(_asked) % REFRESH_EVERY == 0
+        refresh = next(_asked[name]) % REFRESH_EVERY == 0
         body = QUERIES[name] | {"refresh": refresh}
         label = f"{name} ({'refresh' if refresh else 'cached'})"
         with self.client.post(f"{BASE}/query", json=body, headers=HEADERS, name=label, catch_response=True) as answer:
