@@ -115,16 +115,16 @@ def persons_sql(query: FunnelQuery, dates: DateRange, params: Params) -> str:
     window = params.add(query.window_seconds * 1_000_000, "Int64")
     steps = params.add(len(query.steps), "UInt8")
     entered_before = params.add((dates.end - EPOCH) // timedelta(microseconds=1), "Int64")
-    # next[k][i]: the index of the first event at or after i that matches step k (0: none), so that an
-    # attempt finds each of its steps in one look-up, not a scan (a person may have thousands of events).
+    # next[k - 1][i]: the index of the first event at or after i that matches step k >= 2 (0: none), so that
+    # an attempt finds each of its steps in one look-up, not a scan (a person may have thousands of events).
     next_index = f"""arrayMap(k -> arrayReverseFill(j -> j > 0,
             arrayMap(i -> if(events[i].3[k] = 1, toUInt32(i), toUInt32(0)), arrayEnumerate(events))),
-        range(1, toUInt32({steps}) + 1))"""
+        range(2, toUInt32({steps}) + 1))"""
     # For each step-1 event s: indexes of the earliest next events of steps 2..N, each after the one before
     # and within the window of s; an attempt stops at the first step it cannot find.
-    chain = f"""arrayFold((acc, k) -> if(length(acc) = k - 1 AND next[k][acc[-1] + 1] > 0
-                AND events[next[k][acc[-1] + 1]].1 <= events[s].1 + {window},
-            arrayPushBack(acc, next[k][acc[-1] + 1]), acc), range(2, toUInt32({steps}) + 1), [toUInt32(s)])"""
+    chain = f"""arrayFold((acc, k) -> if(length(acc) = k - 1 AND next[k - 1][acc[-1] + 1] > 0
+                AND events[next[k - 1][acc[-1] + 1]].1 <= events[s].1 + {window},
+            arrayPushBack(acc, next[k - 1][acc[-1] + 1]), acc), range(2, toUInt32({steps}) + 1), [toUInt32(s)])"""
     return f"""
         SELECT person_id, distinct_ids, length(best) AS level, arrayMap(i -> events[i].1, best) AS times,
             events[best[1]].4 AS breakdown_value

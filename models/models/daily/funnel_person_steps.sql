@@ -53,22 +53,22 @@ with
             arraySort(e -> (e.1, e.2), groupArray((micros, uuid_text, event, starts_try))) as sorted,
             arrayMap(e -> e.1, sorted) as times,
             arrayMap(e -> e.3, sorted) as names,
-            -- next_step[k][i]: the index of the first event at or after i of step k (0: none), so that a try
-            -- finds each step in one look-up, not by scanning the rest of a day that may hold thousands
+            -- next_step[k - 1][i]: the index of the first event at or after i of step k >= 2 (0: none), so that a
+            -- try finds each step in one look-up, not by scanning the rest of a day that may hold thousands
             arrayMap(
                 k -> arrayReverseFill(
                     j -> j > 0, arrayMap(i -> if(names[i] = steps[k], toUInt32(i), toUInt32(0)), arrayEnumerate(names))
                 ),
-                range(1, length(steps) + 1)
+                range(2, length(steps) + 1)
             ) as next_step,
             -- each try: the indexes of the steps it reached, found greedily (the first match is never worse)
             arrayMap(
                 start -> arrayFold(
                     (reached, k) -> if(
                         length(reached) = k - 1
-                            and next_step[k][reached[-1] + 1] > 0
-                            and times[next_step[k][reached[-1] + 1]] <= times[start] + window_micros,
-                        arrayPushBack(reached, next_step[k][reached[-1] + 1]),
+                            and next_step[k - 1][reached[-1] + 1] > 0
+                            and times[next_step[k - 1][reached[-1] + 1]] <= times[start] + window_micros,
+                        arrayPushBack(reached, next_step[k - 1][reached[-1] + 1]),
                         reached
                     ),
                     range(2, length(steps) + 1),
