@@ -147,12 +147,14 @@ def steps_sql(query: FunnelQuery, reached: str, params: Params) -> str:
     """Per breakdown value and step: persons, median and average seconds from the previous step, over
     ``reached``'s persons (``breakdown_value`` and the ``times`` of their steps in µs)."""
     grouped = breakdown.grouped_value("reached", query.breakdown, query.breakdown_limit, params)
+    # The average from an exact sum of whole microseconds: avg() of floats depends on the order the threads
+    # add them in, so two sources (or two runs) could differ in the last digit.
     return f"""WITH reached AS ({reached})
         SELECT {grouped} AS grouped_value, step, count() AS persons,
-            quantileExactInclusive(0.5)(seconds) AS median_seconds, avg(seconds) AS average_seconds
+            quantileExactInclusive(0.5)(micros) / 1e6 AS median_seconds,
+            sum(toInt128(micros)) / count(micros) / 1e6 AS average_seconds
         FROM (
-            SELECT breakdown_value, step,
-                if(step = 1, NULL, (times[step] - times[step - 1]) / 1e6) AS seconds
+            SELECT breakdown_value, step, if(step = 1, NULL, times[step] - times[step - 1]) AS micros
             FROM reached ARRAY JOIN arrayEnumerate(times) AS step
         )
         GROUP BY grouped_value, step"""
