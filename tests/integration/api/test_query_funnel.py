@@ -29,18 +29,35 @@ def account(api: TestClient) -> Account:
 
 @pytest.fixture(scope="module")
 def world(account: Account, warehouse: Client) -> World:
-    """Persons who wander through the steps in bursts, some in order, some not, some too slowly."""
-    world, rng = World(account.project_id), random.Random(11)
-    events = []
-    for person in range(40):
-        at = START + timedelta(days=rng.randrange(30), seconds=rng.randrange(86400))
-        for _ in range(rng.randint(1, 8)):
-            at += timedelta(seconds=rng.choice([5, 60, 600, 3600, 30000, 200000]))
-            browser = rng.choice(["Chrome", "Firefox", "Safari"])
-            events.append(Event(rng.choice([*STEPS, "other"]), f"f-{person}", at, {"$browser": browser}))
+    """Persons who wander through the steps in bursts, with the browser of each event."""
+    world, gaps = World(account.project_id), [5, 60, 600, 3600, 30000, 200000]
+    browsers = ["Chrome", "Firefox", "Safari"]
+    events = wanderers(random.Random(11), "f", 40, STEPS, gaps, days=30, bursts=8, browsers=browsers)
     insert_events(warehouse, world, events)
     link(warehouse, world, ["f-1", "f-2"])
     return world
+
+
+def wanderers(
+    rng: random.Random,
+    prefix: str,
+    persons: int,
+    steps: list[str],
+    gaps: list[int],
+    days: int,
+    bursts: int,
+    browsers: list[str] | None = None,
+) -> list[Event]:
+    """Persons who wander through the steps (and "other") in bursts from a day of October, gaps in seconds
+    apart: some in order, some not, some too slowly; each event with a $browser when ``browsers`` are given."""
+    events = []
+    for person in range(persons):
+        at = START + timedelta(days=rng.randrange(days), seconds=rng.randrange(86400))
+        for _ in range(rng.randint(1, bursts)):
+            at += timedelta(seconds=rng.choice(gaps))
+            properties = {"$browser": rng.choice(browsers)} if browsers else {}
+            events.append(Event(rng.choice([*steps, "other"]), f"{prefix}-{person}", at, properties))
+    return events
 
 
 def answer(api: TestClient, account: Account, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -170,13 +187,8 @@ SIGNUP_STEPS, SIGNUP_WINDOW = ["$pageview", "signup"], 3600
 
 def signup_world(account: Account, warehouse: Client) -> World:
     """Random signup paths, plus the cases a table of UTC days could get wrong."""
-    world, rng = World(account.project_id), random.Random(5)
-    events = []
-    for person in range(30):
-        at = START + timedelta(days=rng.randrange(31), seconds=rng.randrange(86400))
-        for _ in range(rng.randint(1, 6)):
-            at += timedelta(seconds=rng.choice([1, 300, 1800, 3600, 3601, 90000]))
-            events.append(Event(rng.choice([*SIGNUP_STEPS, "other"]), f"s-{person}", at))
+    world = World(account.project_id)
+    events = wanderers(random.Random(5), "s", 30, SIGNUP_STEPS, [1, 300, 1800, 3600, 3601, 90000], days=31, bursts=6)
     tie = datetime(2026, 10, 7, 9, tzinfo=UTC)
     events += [
         Event("$pageview", "edge", END - timedelta(minutes=30)),  # converts on November 1st
