@@ -2,8 +2,8 @@
 
 The date range selects the first steps; the later steps may follow within the window, after ``date_to`` too,
 as in Mixpanel and Amplitude: a person who entered on the last day has the same time to convert as on the
-first. Each person's matching events are gathered into an array (sorted by time, then uuid) and, for every step-1
-event, the earliest later event of each next step within ``window_seconds`` of that first event is taken
+first. Each person's matching events are gathered into an array (sorted by time, then uuid) and, for every
+step-1 event, the earliest later event of each next step within ``window_seconds`` of that first event is taken
 (earliest is optimal: it never leaves fewer later events to choose from). The attempt reaching the most
 steps counts, the earliest of equals; its event times give the times to convert. This is what windowFunnel
 computes for the level, but windowFunnel tells neither the times nor, on DateTime, the order of events

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,3 +56,10 @@ def cpu_model() -> str:
 def _git(*args: str) -> str:
     # not stripped: `git status --porcelain` lines start with a space when only the work tree changed
     return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
+
+
+def await_merges(client: Any, deadline: float, poll_s: float = 0.05) -> None:
+    """Wait until ClickHouse runs no background merge, or until ``deadline`` (time.monotonic()): the parts a
+    load leaves are merged for a while after it, taking a core from whatever is measured next."""
+    while client.command("SELECT count() FROM system.merges") != 0 and time.monotonic() < deadline:
+        time.sleep(poll_s)

@@ -34,6 +34,7 @@ from typing import Any
 
 from infra import clients
 from ingest.persons import person_id_sql
+from tests.benchmarks import machine
 from tests.support.dbt import Dbt, day_vars
 from tests.support.stack import Stack
 
@@ -108,11 +109,9 @@ def generate(client: Any, events: int, started: float, project: int = 1) -> floa
 
 
 def settle(client: Any, started: float, timeout_s: float = 300) -> float:
-    """Wait until ClickHouse runs no background merge: the parts a bulk load leaves are merged for a minute
-    or two after it, taking a core from whatever is measured. Returns the seconds waited."""
+    """Wait (at most ``timeout_s``) for the background merges of the load to end; the seconds waited."""
     began = time.monotonic()
-    while client.command("SELECT count() FROM system.merges") != 0 and time.monotonic() - began < timeout_s:
-        time.sleep(0.5)
+    machine.await_merges(client, began + timeout_s, poll_s=0.5)
     waited = time.monotonic() - began
     say(started, f"background merges done after {waited:.1f} s")
     return waited

@@ -6,9 +6,9 @@
 On a stack of its own (tests/support/stack.py, no demo traffic): the events of models_bench (30 days,
 200,000 people, shop-like names) inserted straight into the demo project's `events`, so the live rollups
 fill as in production, then dbt's funnel_person_steps built over the 30 whole days before today, and the
-background merges of the load awaited. The
-three-step funnel is the declared `view_to_purchase` (models/dbt_project.yml) over those days, asked twice:
-as is, which the funnel table answers, and with a filter every event passes, which raw events answer.
+background merges of the load awaited. The three-step funnel is the declared `view_to_purchase`
+(models/dbt_project.yml) over those days, asked twice: as is, which the funnel table answers, and with a
+filter every event passes, which raw events answer.
 Then, for each question, alternating, --rounds times each:
 
 - through the API: `POST /api/projects/{id}/query` with `refresh: true` (computed, not cached), timed by

@@ -17,6 +17,7 @@ import httpx
 import urllib3
 from clickhouse_connect.driver.client import Client
 
+from tests.benchmarks import machine
 from tests.support.warehouse import WarehouseProcess
 
 HTTP_LZ4 = "HTTP lz4"
@@ -78,8 +79,7 @@ class Sides:
         """Wait until neither engine runs a background merge, so one side's leftovers never slow the other."""
         deadline = time.monotonic() + QUIET_TIMEOUT_S
         for client in (self.server_client, self.local_client):
-            while client.command("SELECT count() FROM system.merges") != 0 and time.monotonic() < deadline:
-                time.sleep(0.05)
+            machine.await_merges(client, deadline)
 
     def close(self) -> None:
         for client in self.clients.values():
