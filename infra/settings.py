@@ -98,8 +98,9 @@ class Settings(BaseSettings):
     """How long capture waits for Kafka to acknowledge a request's events before answering 503."""
     capture_key_cache_s: float = 1.0
     """How long one capture process trusts a project key it resolved (revocation reaches it within this)."""
-    capture_workers: int = 1
-    """Capture processes behind the one port (uvicorn --workers): one per core is the most that helps."""
+    capture_workers: int = 2
+    """Capture processes behind the one port (uvicorn --workers): one per core is the most that helps; two take
+    about 1.6 times the batched events of one on two cores (docs/PERFORMANCE.md)."""
     consumer_group: str = "clickpath-ingest"
     consumer_batch_events: int = 50000
     """A partition's batch is inserted when it holds this many events …"""

@@ -57,9 +57,9 @@ def _redis_check(settings: Settings) -> str:
         connection.close()
 
 
-def _redis_prepare(data: Path) -> str:
-    data.mkdir(parents=True, exist_ok=True)
-    return f"data in {data}"
+def _folder_made(folder: Path, what: str) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"{what} in {folder}"
 
 
 def redis(settings: Settings) -> Service:
@@ -91,7 +91,7 @@ def redis(settings: Settings) -> Service:
         lambda: _redis_check(settings),
         program,
         # made by `up`, not whenever the service is described (status and down describe it too)
-        prepare=(lambda: _redis_prepare(data)) if program else None,
+        prepare=(lambda: _folder_made(data, "data")) if program else None,
     )
 
 
@@ -143,8 +143,16 @@ def api(settings: Settings) -> Service:
 def capture(settings: Settings) -> Service:
     # capture reads X-Forwarded-For itself, from CLICKPATH_CAPTURE_TRUSTED_PROXIES only (uvicorn trusts loopback);
     # with several workers uvicorn's parent holds the port and the kernel shares connections among them
-    workers = ("--workers", str(settings.capture_workers)) if settings.capture_workers > 1 else ()
-    return _uvicorn(settings, "capture", "ingest.capture.app:create_app", "/_ready", "--no-proxy-headers", *workers)
+    workers = settings.capture_workers
+    options = ("--no-proxy-headers", *(("--workers", str(workers)) if workers > 1 else ()))
+    service = _uvicorn(settings, "capture", "ingest.capture.app:create_app", "/_ready", *options)
+    if workers == 1:
+        return service
+    # each worker writes its metrics there and /metrics sums them (ingest/capture/metrics.py)
+    metrics_dir = settings.home_dir / "capture-metrics"
+    environment = service.program.environment | {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    program = replace(service.program, environment=environment)
+    return replace(service, program=program, prepare=lambda: _folder_made(metrics_dir, "worker metrics"))
 
 
 def static_site(settings: Settings, name: str, folder: Path) -> Service:

@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from infra.settings import Settings, get_settings
 from ingest import events, payload, segment, useragent
@@ -189,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         useragent.describe("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36")  # loads the rules
+        metrics.forget_dead_workers()
         producer = EventProducer(settings)
         app.state.capture = Capture(settings, producer)
         # Start-up leaves ~130,000 objects that live as long as the process; frozen, full collections skip
@@ -299,4 +300,4 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/metrics", tags=["health"])
     async def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return PlainTextResponse(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -143,10 +143,17 @@ def test_three_consumers_share_the_partitions_and_a_killed_one_loses_and_repeats
 
 
 def test_two_capture_workers_share_one_port_and_both_serve(stack: Stack, pipeline: Pipeline, tmp_path: Path) -> None:
-    """The stack's own capture command with CLICKPATH_CAPTURE_WORKERS=2, on a port of its own beside the stack's."""
-    beside = stack.settings.model_copy(update={"port_offset": stack.offset + 250, "capture_workers": 2})
-    command = services.capture(beside).program.command
+    """The stack's own capture command with CLICKPATH_CAPTURE_WORKERS=2, on a port of its own beside the stack's;
+    /metrics counts the events of both, whichever answers the scrape."""
+    beside = stack.settings.model_copy(
+        update={"port_offset": stack.offset + 250, "capture_workers": 2, "home": tmp_path / "home"}
+    )
+    service = services.capture(beside)
+    assert service.prepare is not None and service.program is not None
+    service.prepare()
+    command = service.program.command
     env = stack.env | {  # the stack's services, not the ones the shifted offset would name
+        "PROMETHEUS_MULTIPROC_DIR": service.program.environment["PROMETHEUS_MULTIPROC_DIR"],
         "CLICKPATH_KAFKA_BOOTSTRAP_SERVERS": stack.settings.effective_kafka_bootstrap_servers,
         "CLICKPATH_DATABASE_URL": stack.settings.effective_database_url,
         "CLICKPATH_REDIS_URL": stack.settings.effective_redis_url,
@@ -169,6 +176,9 @@ def test_two_capture_workers_share_one_port_and_both_serve(stack: Stack, pipelin
         busy = [worker.cpu_times().user - start for worker, start in zip(workers, before, strict=True)]
         assert min(busy) > 0.05, f"CPU seconds per worker under load: {busy}"
         assert len(pipeline.events(project.id, 200)) == 200
+        for _ in range(6):  # new connections: both workers answer some of the scrapes
+            metrics = httpx.get(f"{url}/metrics", headers={"Connection": "close"}).text
+            assert 'clickpath_capture_events_total{api="native"} 200.0' in metrics, metrics
     finally:
         parent.send_signal(signal.SIGTERM)
         parent.wait(60)
