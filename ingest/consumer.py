@@ -28,7 +28,7 @@ from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException
 from infra import clients
 from infra.settings import Settings
 from ingest.dead_letters import DeadLetters
-from ingest.rows import COLUMNS, INSERT_FORMAT, INSERT_SETTINGS, PoisonError, Rows
+from ingest.rows import INSERT_SETTINGS, PoisonError, Rows
 
 log = logging.getLogger("clickpath.consumer")
 
@@ -88,6 +88,9 @@ class EventConsumer:
                 "fetch.max.bytes": 64 * 1024 * 1024,
                 "max.partition.fetch.bytes": 8 * 1024 * 1024,
                 "queued.max.messages.kbytes": 256 * 1024,
+                # librdkafka stops fetching for this long once its queue is full (default 1 s): with batches of
+                # 50,000 the queue fills during every flush, and reading was held to a third of its rate
+                "fetch.queue.backoff.ms": 20,
             }
         )
 
@@ -176,12 +179,10 @@ class EventConsumer:
             # persons beside the events insert, not before it: both are done before the commit, and a replay
             # redoes both (each is idempotent)
             persons = self._person_writer.submit(self.persons.process, rows.person_events)
-            self.clickhouse.raw_insert(
-                "events",
-                COLUMNS,
-                rows.body,
+            self.clickhouse.raw_insert(  # no table: the body starts with its INSERT statement
+                None,  # type: ignore[arg-type]
+                insert_block=rows.body,  # type: ignore[arg-type]
                 settings={**INSERT_SETTINGS, "insert_deduplication_token": token},
-                fmt=INSERT_FORMAT,
             )
             persons.result()
 

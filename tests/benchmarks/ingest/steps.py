@@ -295,9 +295,11 @@ class InsertLog:
             rows = len(data[0]) if kwargs.get("column_oriented") and data else len(data or [])
             return self._timed(table, rows, lambda: original(table, data, *args, **kwargs))
 
-        def raw_insert(table: str, column_names: Any = None, insert_block: bytes = b"", **kwargs: Any) -> Any:
-            rows = insert_block.count(b"\n") + 1 if insert_block else 0  # one row a line (JSONCompactEachRow)
-            return self._timed(table, rows, lambda: original_raw(table, column_names, insert_block, **kwargs))
+        def raw_insert(table: str | None, column_names: Any = None, insert_block: bytes = b"", **kwargs: Any) -> Any:
+            name, rows = table, insert_block.count(b"\n")  # one row a line (JSONCompactEachRow), each with its \n
+            if table is None:  # the statement heads the body: the consumer's insert (ingest.rows.STATEMENT)
+                name, rows = insert_block.split(maxsplit=3)[2].decode(), rows - 1
+            return self._timed(name, rows, lambda: original_raw(table, column_names, insert_block, **kwargs))
 
         client.insert = insert  # type: ignore[method-assign]
         client.raw_insert = raw_insert  # type: ignore[method-assign]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from ingest.rows import COLUMNS, PoisonError, Rows
+from ingest.rows import COLUMNS, STATEMENT, PoisonError, Rows
 
 GOOD = {
     "uuid": "0192b1a0-7b2a-7c1e-9a0b-4f3f2a1b0c9d",
@@ -19,7 +19,8 @@ GOOD = {
 
 
 def _lines(rows: Rows) -> list[dict]:
-    return [dict(zip(COLUMNS, orjson.loads(line), strict=True)) for line in rows.body.splitlines()]
+    assert rows.body.startswith(STATEMENT) and rows.body.endswith(b"\n")
+    return [dict(zip(COLUMNS, orjson.loads(line), strict=True)) for line in rows.body[len(STATEMENT) :].splitlines()]
 
 
 def test_a_good_message_becomes_one_line_in_column_order() -> None:
@@ -55,7 +56,9 @@ def test_person_updates_and_identity_events_are_handed_to_persons() -> None:
     rows = Rows("events")
     rows.add(orjson.dumps(GOOD | {"properties": {"$set": {"plan": "pro"}}}), 0, 1)
     rows.add(orjson.dumps(GOOD | {"event": "$identify", "properties": {"$anon_distinct_id": "a"}}), 0, 2)
-    assert [event["event"] for event in rows.person_events] == ["$pageview", "$identify"]
+    rows.add(orjson.dumps(GOOD | {"properties": {"note": "no $set here", "nested": {"$set": {"a": 1}}}}), 0, 3)
+    rows.add(orjson.dumps(GOOD | {"event": "once", "properties": {"$set_once": {"first": "x"}}}), 0, 4)
+    assert [event["event"] for event in rows.person_events] == ["$pageview", "$identify", "once"]
     assert rows.person_events[0]["properties"]["$set"] == {"plan": "pro"}
 
 
@@ -67,6 +70,8 @@ def test_person_updates_and_identity_events_are_handed_to_persons() -> None:
         ({"distinct_id": ""}, "distinct_id"),
         ({"event": "x" * 201}, "event"),
         ({"properties": [1]}, "properties"),
+        ({"properties": {"$set": "pro"}}, r"properties\.\$set`"),
+        ({"properties": {"$set_once": [1]}}, r"properties\.\$set_once`"),
         ({"timestamp": "2026-11-27T12:00:00"}, "timezone"),
         ({"timestamp": "9999-01-01T00:00:00Z"}, "1970–2299"),
         ({"timestamp": "1969-12-31T23:59:59Z"}, "1970–2299"),
@@ -77,7 +82,7 @@ def test_poison_is_refused_and_leaves_no_partial_row(change: dict, reason: str) 
     rows.add(orjson.dumps(GOOD), 0, 1)
     with pytest.raises(PoisonError, match=reason):
         rows.add(orjson.dumps(GOOD | change), 0, 2)
-    assert len(rows) == 1 and len(rows.body.splitlines()) == 1
+    assert len(rows) == 1 and len(_lines(rows)) == 1
 
 
 def test_not_json_and_missing_fields_are_poison() -> None:
