@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -21,6 +22,7 @@ from ingest import demo_data
 
 Say = Callable[[str], None]
 POLL_S = 0.5
+LOG_TAIL_LINES = 30
 
 
 @dataclass(frozen=True)
@@ -97,10 +99,21 @@ def wait_healthy(service: Service, supervisor: Supervisor) -> str:
             return f"{done}{service.check()}, healthy after {time.monotonic() - started:.1f}s"
         except Exception as exc:  # each protocol fails in its own way until the service is up
             state = supervisor.states().get(service.name) if service.local else "outside"
-            if time.monotonic() > deadline or state in ("FATAL", "BACKOFF", "EXITED"):
+            # BACKOFF is not final: supervisord starts the process again, and gives up (FATAL) after its retries
+            if time.monotonic() > deadline or state in ("FATAL", "EXITED"):
                 log = supervisor.logs / f"{service.name}.log"
-                raise RuntimeError(f"{service.name} is not healthy ({state}): {exc}; see {log}") from exc
+                raise RuntimeError(
+                    f"{service.name} is not healthy ({state}): {exc}; see {log}, which ends:\n{_tail(log)}"
+                ) from exc
             time.sleep(POLL_S)
+
+
+def _tail(log: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines of a service's log, for an error that is read where the log may be gone (CI)."""
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"(unreadable: {exc})"
 
 
 def describe(settings: Settings, services: list[Service]) -> dict[str, object]:
