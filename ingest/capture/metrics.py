@@ -12,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+import psutil
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -36,7 +37,7 @@ def forget_dead_workers() -> None:
         return
     for path in Path(MULTIPROCESS_DIR).glob("*.db"):
         found = _PID_OF_FILE.search(path.name)
-        if found and not _running(int(found.group(1))):
+        if found and not psutil.pid_exists(int(found.group(1))):
             with contextlib.suppress(FileNotFoundError):  # another worker starting removed it first
                 path.unlink()
 
@@ -48,13 +49,3 @@ def exposition() -> bytes:
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
     return generate_latest(registry)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process, running
-        pass
-    return True
