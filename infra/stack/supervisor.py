@@ -15,12 +15,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
 from infra.stack.files import write_if_changed
 from infra.stack.service import Service
 
 START_TIMEOUT_S = 20
+# how long a program's descendants get to finish after supervisord stopped it, before they are killed
+DESCENDANTS_GRACE_S = 10
 
 
 class Supervisor:
@@ -144,14 +147,38 @@ class Supervisor:
         if not self.running():
             return []
         proxy = self._proxy()
-        names = [info["name"] for info in proxy.getAllProcessInfo() if info["statename"] == "RUNNING"]
+        running = [info for info in proxy.getAllProcessInfo() if info["statename"] == "RUNNING"]
+        descendants = [child for info in running for child in _descendants(info["pid"])]
         proxy.stopAllProcesses(True)
         proxy.shutdown()
         pid_file = self.home / "supervisord.pid"
         deadline = time.monotonic() + START_TIMEOUT_S
         while pid_file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
-        return names
+        _reap(descendants)
+        return [info["name"] for info in running]
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _reap(processes: list[psutil.Process]) -> None:
+    """Wait for what the programs spawned, and kill what outlives the grace period.
+
+    supervisord signals a program's whole group but waits only for the program itself, so a child
+    that shuts down slowly (Dagster's gRPC code servers) would still be running when ``down`` returns.
+    """
+    _, alive = psutil.wait_procs(processes, timeout=DESCENDANTS_GRACE_S)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.Error:
+            continue  # it ended meanwhile
+    psutil.wait_procs(alive, timeout=DESCENDANTS_GRACE_S)
 
 
 def _escape(value: object) -> str:
