@@ -29,7 +29,7 @@ from ingest.capture.client_ip import ClientAddress
 from ingest.capture.gate import Gate
 from ingest.capture.ratelimit import RateLimit
 from ingest.errors import CaptureError, invalid, too_large
-from ingest.producer import EventProducer, KafkaUnavailableError
+from ingest.producer import SINGLE_LINGER_MS, EventProducer, KafkaUnavailableError
 
 OK = b'{"status":1}'
 SEGMENT_OK = b'{"success":true}'
@@ -41,8 +41,11 @@ _LEGACY_SENT_AT_MIN_MS = 1_609_459_200_000  # 2021: smaller `_` values are old S
 class Capture:
     """The request pipeline shared by every route."""
 
-    def __init__(self, settings: Settings, producer: EventProducer) -> None:
-        self.settings, self.producer = settings, producer
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # one producer for single events, which their clients wait on, one for batches (ingest/producer.py)
+        self.single, self.batched = EventProducer(settings, SINGLE_LINGER_MS), EventProducer(settings)
+        self.producers = (self.single, self.batched)
         self.gate = Gate(settings)
         self.rate_limit = RateLimit(settings)
         self.client_address = ClientAddress(settings.capture_trusted_proxies)
@@ -108,7 +111,7 @@ class Capture:
         messages = [events.stamp(raw, place.format(i), stamp) for i, raw in enumerate(batch)]
         await self.rate_limit.admit(project_id, len(messages))
         try:
-            await self.producer.send(messages)
+            await (self.single if len(messages) == 1 else self.batched).send(messages)
         except KafkaUnavailableError as exc:
             raise CaptureError(503, f"events not accepted, retry later: {exc}", code="kafka_unavailable") from None
         return len(messages)
@@ -190,15 +193,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         useragent.describe("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36")  # loads the rules
         metrics.forget_dead_workers()
-        producer = EventProducer(settings)
-        app.state.capture = Capture(settings, producer)
+        app.state.capture = capture = Capture(settings)
         # Start-up leaves ~130,000 objects that live as long as the process; frozen, full collections skip
         # them (each walked them for ~80 ms, pausing every request: the p99). Decoding allocates a lot, so
         # young collections run less often too.
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         yield
-        await asyncio.to_thread(producer.close)
+        for producer in capture.producers:
+            await asyncio.to_thread(producer.close)
 
     app = FastAPI(
         title="Clickpath capture API",
@@ -293,7 +296,8 @@ def _routes(app: FastAPI) -> None:
     async def ready(request: Request) -> JSONResponse:
         """Readiness: Kafka answers for the events topic."""
         try:
-            await asyncio.to_thread(_capture(request).producer.check)
+            for producer in _capture(request).producers:
+                await asyncio.to_thread(producer.check)
         except KafkaUnavailableError as exc:
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
         return JSONResponse({"status": "ready"})

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest.capture.app import create_app
+from ingest.producer import BATCH_LINGER_MS, SINGLE_LINGER_MS
 from tests.support.ingest import Pipeline, Project
 
 pytestmark = pytest.mark.integration
@@ -215,3 +216,29 @@ def test_rate_limit_answers_429_with_retry_after(pipeline: Pipeline, project: Pr
     assert post(pipeline, "/capture", json.dumps(sentinel)).status_code == 200
     rows = pipeline.events(project.id, 4)
     assert sorted(row["event"] for row in rows) == ["limited"] * 3 + ["sentinel"]  # the refused three never left
+
+
+def test_single_events_and_batches_have_producers_of_their_own(
+    pipeline: Pipeline, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lone event goes out after 1 ms; a batch lingers for fuller Kafka requests (ingest/producer.py)."""
+    sent: list[tuple[int, int]] = []
+    with TestClient(create_app(pipeline.settings)) as client:
+        capture = client.app.state.capture  # type: ignore[attr-defined]
+        for producer in capture.producers:
+            monkeypatch.setattr(producer, "send", _recording(producer.send, producer._config["linger.ms"], sent))
+        single = {"api_key": project.key, "event": "alone", "distinct_id": "d"}
+        assert client.post("/capture", json=single).status_code == 200
+        batch = {"api_key": project.key, "batch": [{"event": "together", "distinct_id": f"d{i}"} for i in range(3)]}
+        assert client.post("/capture", json=batch).status_code == 200
+    assert sent == [(SINGLE_LINGER_MS, 1), (BATCH_LINGER_MS, 3)]
+    assert SINGLE_LINGER_MS < BATCH_LINGER_MS
+    assert sorted(row["event"] for row in pipeline.events(project.id, 4)) == ["alone"] + ["together"] * 3
+
+
+def _recording(send: Any, linger_ms: int, sent: list[tuple[int, int]]) -> Any:
+    async def recorded(messages: list[tuple[bytes, bytes]]) -> None:
+        sent.append((linger_ms, len(messages)))
+        await send(messages)
+
+    return recorded
