@@ -33,9 +33,11 @@ class Recording:
 
 
 def record(name: str, pid: int, seconds: float, out: Path, mode: str = "gil") -> Recording:
-    """Start `py-spy record --threads -f raw` on pid for at most `seconds` (finish() stops it sooner)."""
+    """Start `py-spy record --threads -f raw` on pid and its children (uvicorn's workers) for at most `seconds`
+    (finish() stops it sooner)."""
     path = out / f"profile-{name}.txt"
-    command = [str(PY_SPY), "record", "-p", str(pid), "-d", str(max(1, round(seconds))), "-r", str(RATE)]
+    command = [str(PY_SPY), "record", "-p", str(pid), "--subprocesses", "-d", str(max(1, round(seconds)))]
+    command += ["-r", str(RATE)]
     command += ["--gil" if mode == "gil" else "--idle", "--threads", "-f", "raw", "--full-filenames", "-o", str(path)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return Recording(name, path, process)
@@ -72,7 +74,10 @@ def _stacks(path: Path) -> list[tuple[str, list[str], int]]:
         if not stack or not count.isdigit():
             continue
         frames = stack.split(";")
-        thread = frames.pop(0).split(": ", 1)[-1] if frames[0].startswith("thread (") else ""
+        # --subprocesses puts the chain of processes first (their command lines may hold ";" too)
+        first = next((i for i, frame in enumerate(frames) if frame.startswith("thread (")), None)
+        thread = frames[first].split(": ", 1)[-1] if first is not None else ""
+        frames = frames[first + 1 :] if first is not None else frames
         stacks.append((thread, [_short(frame) for frame in frames], int(count)))
     return stacks
 
