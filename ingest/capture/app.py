@@ -59,7 +59,7 @@ class Capture:
         sent_at = _sent_at(wrapper.get("sent_at", wrapper.get("sentAt")) or form.get("sent_at"), request)
         place = "batch[{}]" if wrapper or isinstance(document, list) else ""
         count = await self._accept(request, key, batch, place, sent_at, api="native" if native else "posthog")
-        metrics.EVENTS.labels("native" if native else "posthog").inc(count)
+        metrics.child(metrics.EVENTS, "native" if native else "posthog").inc(count)
         return Response(OK, media_type="application/json")
 
     async def segment(self, request: Request, single: str | None = None) -> Response:
@@ -76,7 +76,7 @@ class Capture:
         key = segment.write_key(document, request.headers.get("authorization", ""))
         sent_at = _sent_at(document.get("sentAt"), request)
         count = await self._accept(request, key, batch, place, sent_at, api="segment")
-        metrics.EVENTS.labels("segment").inc(count)
+        metrics.child(metrics.EVENTS, "segment").inc(count)
         return Response(SEGMENT_OK, media_type="application/json")
 
     async def _document(self, request: Request) -> tuple[Any, dict[str, str]]:
@@ -246,8 +246,8 @@ def _timed(api: str, handler: Handler) -> Handler:
             status = exc.status
             raise
         finally:
-            metrics.REQUESTS.labels(api, str(status)).inc()
-            metrics.LATENCY.labels(api).observe(time.perf_counter() - started)
+            metrics.child(metrics.REQUESTS, api, str(status)).inc()
+            metrics.child(metrics.LATENCY, api).observe(time.perf_counter() - started)
 
     return endpoint
 

@@ -221,7 +221,7 @@ def test_rate_limit_answers_429_with_retry_after(pipeline: Pipeline, project: Pr
 def test_single_events_and_batches_have_producers_of_their_own(
     pipeline: Pipeline, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A lone event goes out after 1 ms; a batch lingers for fuller Kafka requests (ingest/producer.py)."""
+    """A lone event goes out after 2 ms; a batch lingers longer, for fuller Kafka requests (ingest/producer.py)."""
     sent: list[tuple[int, int]] = []
     with TestClient(create_app(pipeline.settings)) as client:
         capture = client.app.state.capture  # type: ignore[attr-defined]
