@@ -295,10 +295,12 @@ class InsertLog:
             rows = len(data[0]) if kwargs.get("column_oriented") and data else len(data or [])
             return self._timed(table, rows, lambda: original(table, data, *args, **kwargs))
 
-        def raw_insert(table: str | None, column_names: Any = None, insert_block: bytes = b"", **kwargs: Any) -> Any:
-            name, rows = table, insert_block.count(b"\n")  # one row a line (JSONCompactEachRow), each with its \n
-            if table is None:  # the statement heads the body: the consumer's insert (ingest.rows.STATEMENT)
-                name, rows = insert_block.split(maxsplit=3)[2].decode(), rows - 1
+        def raw_insert(table: None, column_names: Any = None, insert_block: bytes = b"", **kwargs: Any) -> Any:
+            """The consumer's insert: its statement heads the body (ingest.rows.STATEMENT), and its token names the
+            offset ranges it holds, a row each (the benchmark's topic holds no poison). Scanning the 60 MB body
+            for its rows instead took the GIL from the consumer for 50 ms a flush."""
+            name = bytes(insert_block[:64]).split(maxsplit=3)[2].decode()
+            rows = _messages_in(kwargs["settings"]["insert_deduplication_token"])
             return self._timed(name, rows, lambda: original_raw(table, column_names, insert_block, **kwargs))
 
         client.insert = insert  # type: ignore[method-assign]
@@ -314,6 +316,12 @@ class InsertLog:
 
     def of(self, table: str) -> list[tuple[str, int, float, float]]:
         return [call for call in self.calls if call[0] == table]
+
+
+def _messages_in(token: str) -> int:
+    """The messages an insert_deduplication_token covers: `topic/0:10-19,3:5-9` → 15 (ingest/consumer.py)."""
+    ranges = (part.split(":", 1)[1].split("-") for part in token.rsplit("/", 1)[1].split(","))
+    return sum(int(last) - int(first) + 1 for first, last in ranges)
 
 
 class TimedPersons:
