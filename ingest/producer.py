@@ -28,11 +28,13 @@ from infra.settings import Settings
 POLL_S = 0.05
 # How long librdkafka holds a partition's messages to send them together. The broker's CPU goes by produce
 # request more than by event: at 1 ms, batched capture's requests cost Kafka about 8 µs of CPU an event
-# against 1 µs for a producer sending large batches. Capture keeps a producer for each kind of request.
-# single events: the client waits on it. 5 ms was most of their latency; 1 ms made Kafka's requests cost so
-# much CPU that 2 ms serves 12% more of them (p50 at 500 requests/s 3.6 ms against 2.7)
+# against 1 µs for a producer sending large batches. So capture keeps a producer for each kind of request
+# (docs/PERFORMANCE.md, the run of 07:50 on 6 December):
+# - a single event, which its client waits on: at 5 ms the linger was most of its latency, while at 1 ms
+#   Kafka's requests took so much CPU that 2 ms serves 12% more (p50 at 500 requests/s 3.6 ms against 2.7);
+# - a batch, from an SDK flushing in the background: librdkafka's default, fewer and fuller requests.
 SINGLE_LINGER_MS = 2
-BATCH_LINGER_MS = 5  # batches of events, from SDKs that flush in the background: fewer, fuller requests
+BATCH_LINGER_MS = 5
 PROBE_TIMEOUT_S = 1.0
 _DOWN_CODES = {KafkaError._ALL_BROKERS_DOWN}
 

@@ -24,12 +24,14 @@ def test_stop_kills_what_a_program_spawned(tmp_path: Path, monkeypatch: pytest.M
     manager = Supervisor(tmp_path)
     manager.write_config([Service("parent", "-", lambda: "ok", program)])
     manager.start()
+    child = _wait_for_child(manager)
     try:
-        child = _wait_for_child(manager)
         assert manager.stop() == ["parent"]
         assert _gone(child)
     finally:
         manager.stop()
+        if not _gone(child):
+            child.kill()  # the failed check must not leave it sleeping for ten minutes
 
 
 def _gone(process: psutil.Process) -> bool:
