@@ -11,16 +11,16 @@ from confluent_kafka.admin import NewTopic, OffsetSpec
 
 from infra import clients
 from infra.settings import Settings
-from ingest.producer import EventProducer
+from ingest.producer import BATCH_LINGER_MS, EventProducer
 
 TIMEOUT_S = 30
 
 
 def capture_config(settings: Settings) -> dict[str, object]:
-    """The librdkafka settings capture's EventProducer runs with, key for key (its error callback aside): the
+    """The librdkafka settings of capture's producer for batches, key for key (its error callback aside): the
     raw baseline must pay for the same acknowledgements, idempotence, compression and linger. Read from a
     real EventProducer rather than copied, so that tuning ingest/producer.py moves both sides together."""
-    producer = EventProducer(settings)
+    producer = EventProducer(settings, BATCH_LINGER_MS)
     try:
         config = dict(producer._config)
     finally:
