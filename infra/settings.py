@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     capture_key_cache_s: float = 1.0
     """How long one capture process trusts a project key it resolved (revocation reaches it within this)."""
     capture_workers: int = 2
-    """Capture processes behind the one port (uvicorn --workers): one per core is the most that helps; two take
+    """Capture processes on the one port (ingest/capture/serve.py): one per core is the most that helps; two take
     1.3 to 1.6 times the batched events of one on two cores (docs/PERFORMANCE.md)."""
     consumer_group: str = "clickpath-ingest"
     consumer_batch_events: int = 50000

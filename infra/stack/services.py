@@ -113,13 +113,16 @@ def _http_check(url: str) -> str:
     return f"HTTP {response.status_code}"
 
 
-def _uvicorn(settings: Settings, name: str, factory: str, health_path: str, *options: str) -> Service:
+def _uvicorn(
+    settings: Settings, name: str, factory: str, health_path: str, *options: str, server: str = "uvicorn"
+) -> Service:
+    """``server`` is uvicorn's command line or a module taking the same options (ingest/capture/serve.py)."""
     port = settings.port(name)
     program = Program(
         command=[
             sys.executable,
             "-m",
-            "uvicorn",
+            server,
             "--factory",
             factory,
             "--host",
@@ -142,10 +145,12 @@ def api(settings: Settings) -> Service:
 
 def capture(settings: Settings) -> Service:
     # capture reads X-Forwarded-For itself, from CLICKPATH_CAPTURE_TRUSTED_PROXIES only (uvicorn trusts loopback);
-    # with several workers uvicorn's parent holds the port and the kernel shares connections among them
+    # with several workers each listens on the port itself, and the kernel spreads connections among them
     workers = settings.capture_workers
-    options = ("--no-proxy-headers", *(("--workers", str(workers)) if workers > 1 else ()))
-    service = _uvicorn(settings, "capture", "ingest.capture.app:create_app", "/_ready", *options)
+    options = ("--no-proxy-headers", "--workers", str(workers))
+    service = _uvicorn(
+        settings, "capture", "ingest.capture.app:create_app", "/_ready", *options, server="ingest.capture.serve"
+    )
     if workers == 1:
         return service
     # each worker writes its metrics there and /metrics sums them (ingest/capture/metrics.py)
