@@ -10,7 +10,8 @@ On a stack of its own (tests/support/stack.py), with a project per step:
    against a Python loop producing the same stamped events (ingest.events.stamp) with capture's producer
    settings until --events × 3 are acknowledged (a few seconds: shorter runs varied by a third);
 2. single-event capture against a no-op route (tests/benchmarks/ingest/noop_app.py: the capture app plus
-   POST /noop) served by a second uvicorn with capture's command line → requests/s; then capture's latency
+   POST /noop) served by a second uvicorn with capture's command line → requests/s, both with wrk at 128
+   connections (-t1 -c128), where both fill the machine; then capture's latency
    at 500 requests/s with Locust (FastHttpUser, constant_throughput);
 3. the real ingest.consumer.EventConsumer, in this process, reading --events stamped events from a topic
    of its own (6 partitions) → events/s and inserts/s, against client.insert of the same rows

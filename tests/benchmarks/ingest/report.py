@@ -85,7 +85,7 @@ def _batch(batch: dict[str, Any]) -> list[Figure]:
 
 def _single(single: dict[str, Any]) -> list[Figure]:
     ratio = Figure(
-        "single-event capture, requests/s",
+        f"single-event capture (wrk, {single['connections']} connections), requests/s",
         single["capture_requests_per_s"],
         "requests/s",
         baseline=single["noop_requests_per_s"],

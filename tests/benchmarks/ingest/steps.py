@@ -42,6 +42,11 @@ from tests.support.ingest import Project
 
 BATCH = 100
 CONNECTIONS = 32
+# Single events are compared at saturation. At 32 connections capture waits on Kafka's acknowledgements (each
+# request lingers 2 ms in the producer, then a round trip) with a quarter of the machine idle, so its
+# requests/s measured that wait, not what it can serve; at 128 capture and the no-op route both fill both
+# cores (docs/PERFORMANCE.md, the run of 10:40 on 6 December).
+SINGLE_CONNECTIONS = 128
 PARTITIONS = 6
 LOCUST_RATE, LOCUST_USERS = 500, 100  # 5 requests/s each: far more users than requests in flight
 DIRECT_DATABASE = "bench_direct"
@@ -176,7 +181,7 @@ def single_capture(bench: Bench, project: Project) -> dict[str, Any]:
         targets = {"capture": bench.capture_url + "/capture", "noop": noop.url + "/noop"}
         bench.progress(f"single: warming capture and the no-op route up ({noop.url})")
         for url in targets.values():
-            load.wrk(url, body, bench.args.warmup, CONNECTIONS)
+            load.wrk(url, body, bench.args.warmup, SINGLE_CONNECTIONS)
         runs: dict[str, list[load.WrkRun]] = {name: [] for name in targets}
         for index in range(bench.args.rounds):
             for name in round_order(list(targets), index):
@@ -184,7 +189,7 @@ def single_capture(bench: Bench, project: Project) -> dict[str, Any]:
                 stop_profile = (
                     bench.profiled(f"single-{name}", pid, bench.args.seconds, CAPTURE_THREADS) if index == 0 else None
                 )
-                run = load.wrk(targets[name], body, bench.args.seconds, CONNECTIONS, bench.meter)
+                run = load.wrk(targets[name], body, bench.args.seconds, SINGLE_CONNECTIONS, bench.meter)
                 if stop_profile:
                     stop_profile()
                 runs[name].append(run)
@@ -204,6 +209,7 @@ def single_capture(bench: Bench, project: Project) -> dict[str, Any]:
         "noop_requests_per_s": _median([run.per_second for run in runs["noop"]]),
         "latency": vars(latency),
         "body_bytes": len(body.read_bytes()),
+        "connections": SINGLE_CONNECTIONS,
     }
 
 
