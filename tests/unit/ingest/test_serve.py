@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -38,15 +39,21 @@ def create_pid_app() -> object:
 
 @pytest.fixture
 def served() -> Iterator[tuple[psutil.Process, int]]:
+    with _serving(WORKERS) as parent_and_port:
+        yield parent_and_port
+
+
+@contextmanager
+def _serving(workers: int) -> Iterator[tuple[psutil.Process, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "ingest.capture.serve", "--factory", f"{__name__}:create_pid_app"]
-    command += ["--port", str(port), "--workers", str(WORKERS), "--no-access-log"]
+    command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         parent = psutil.Process(process.pid)
-        _wait_for(lambda: len(_listeners(parent, port)) == WORKERS, "both workers listening")
+        _wait_for(lambda: len(_listeners(parent, port)) == workers, f"{workers} worker(s) listening")
         yield parent, port
     finally:
         process.send_signal(signal.SIGTERM)
@@ -64,6 +71,12 @@ def test_connections_opened_at_once_reach_every_worker(served: tuple[psutil.Proc
     _, port = served
     for _ in range(3):
         assert len(set(_pids_serving(port))) == WORKERS
+
+
+def test_one_worker_is_uvicorn_serving_alone() -> None:
+    with _serving(1) as (parent, port):
+        assert list(_listeners(parent, port).values()) == [parent.pid]
+        assert set(_pids_serving(port)) == {parent.pid}
 
 
 def test_a_worker_killed_is_replaced_by_one_listening_on_its_own_socket(served: tuple[psutil.Process, int]) -> None:
