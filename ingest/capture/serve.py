@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sys
 from typing import Any
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 
@@ -35,6 +37,16 @@ def bind(family: socket.AddressFamily, address: tuple[str, int]) -> WorkerSocket
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
     return sock
+
+
+def _claim(family: socket.AddressFamily, address: tuple[str, int]) -> WorkerSocket:
+    """The port, held for the workers, unless something else listens there. A socket with SO_REUSEPORT would
+    join another server's group on the port (any of the same user's), so a plain socket is bound first: that
+    fails while any other socket is bound there, as uvicorn's own bind does."""
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections closing (TIME_WAIT) are no owner
+        probe.bind(address)
+    return bind(family, address)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,7 +76,12 @@ def main(argv: list[str] | None = None) -> None:
         uvicorn.Server(config).run()
         return
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    with bind(family, (args.host, args.port)) as held:
+    try:
+        held = _claim(family, (args.host, args.port))
+    except OSError as exc:  # as uvicorn itself reports a port it cannot bind
+        uvicorn.config.logger.error("cannot listen on %s:%d: %s", args.host, args.port, exc)
+        sys.exit(STARTUP_FAILURE)
+    with held:
         uvicorn.config.logger.info("Uvicorn running on http://%s:%d, %d workers", args.host, args.port, args.workers)
         Multiprocess(config, sockets=[held]).run()
 

@@ -45,7 +45,7 @@ CONNECTIONS = 32
 # Single events are compared at saturation. At 32 connections capture waits on Kafka's acknowledgements (each
 # request lingers 2 ms in the producer, then a round trip) with a quarter of the machine idle, so its
 # requests/s measured that wait, not what it can serve; at 128 capture and the no-op route both fill both
-# cores (docs/PERFORMANCE.md, the run of 10:40 on 6 December).
+# cores (docs/PERFORMANCE.md, the run of 10:49 on 6 December).
 SINGLE_CONNECTIONS = 128
 PARTITIONS = 6
 LOCUST_RATE, LOCUST_USERS = 500, 100  # 5 requests/s each: far more users than requests in flight

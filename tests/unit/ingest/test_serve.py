@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from uvicorn.config import STARTUP_FAILURE
 
 from ingest.capture import serve
 
@@ -128,6 +129,16 @@ def _wait_for(condition: object, what: str) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"not within {WAIT_S} s: {what}"
         time.sleep(0.1)
+
+
+def test_a_port_taken_is_a_clear_error(served: tuple[psutil.Process, int]) -> None:
+    _, port = served  # held by the first server's supervisor
+    command = [sys.executable, "-m", "ingest.capture.serve", "--factory", f"{__name__}:create_pid_app"]
+    second = subprocess.run(
+        [*command, "--port", str(port), "--workers", "2"], cwd=REPO, capture_output=True, text=True, timeout=WAIT_S
+    )
+    assert second.returncode == STARTUP_FAILURE
+    assert f"cannot listen on 127.0.0.1:{port}" in second.stderr
 
 
 def test_the_command_line_takes_uvicorn_s_option_names() -> None:
