@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Iterator
 
@@ -8,6 +9,19 @@ import pytest
 from tests.support.dbt import Dbt
 from tests.support.ingest import Pipeline, Project
 from tests.support.stack import Stack
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give SIGINT Python's own handler when the session inherited it ignored.
+
+    A shell without job control starts background commands with SIGINT ignored (`.ci/run &`). Dagster's
+    in-process runs copy SIGINT's handler to SIGTERM when they end, so SIGTERM would then be ignored too,
+    and every process the tests start afterwards inherits that: a warehouse server stopped with SIGTERM
+    shut down cleanly but exited 0, since uvicorn's re-raise of the signal was ignored. Python's handler,
+    as in a terminal, does not outlive exec.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
