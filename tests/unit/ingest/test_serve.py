@@ -8,12 +8,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.config import STARTUP_FAILURE
 
 from ingest.capture import serve
@@ -24,17 +25,17 @@ CONNECTIONS = 32
 WAIT_S = 30
 
 
-async def _answer_pid(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+async def _answer_pid(scope: Scope, receive: Receive, send: Send) -> None:
     """An ASGI app answering with the pid of the worker that served the request."""
     if scope["type"] != "http":
         return
     body = str(os.getpid()).encode()
     headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})  # type: ignore[operator]
-    await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
-def create_pid_app() -> object:
+def create_pid_app() -> ASGIApp:
     return _answer_pid
 
 
@@ -124,9 +125,9 @@ def _read_all(connection: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-def _wait_for(condition: object, what: str) -> None:
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + WAIT_S
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, f"not within {WAIT_S} s: {what}"
         time.sleep(0.1)
 
