@@ -13,7 +13,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from infra.stack import services
 from tests.support.consumers import Consumers, environment
 from tests.support.ingest import Pipeline, Project
 from tests.support.stack import Stack
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -111,14 +112,6 @@ def members(settings: Settings) -> list[int]:
     admin = clients.kafka_admin(settings)
     description = admin.describe_consumer_groups([settings.consumer_group])[settings.consumer_group].result()
     return sorted(len(member.assignment.topic_partitions) for member in description.members)
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached in {timeout_s} s")
-        time.sleep(0.5)
 
 
 @pytest.mark.usefixtures("no_merges")

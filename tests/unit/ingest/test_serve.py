@@ -7,8 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,11 +17,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.config import STARTUP_FAILURE
 
 from ingest.capture import serve
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
 WORKERS = 2
 CONNECTIONS = 32
 WAIT_S = 30
+POLL_S = 0.1
 
 
 async def _answer_pid(scope: Scope, receive: Receive, send: Send) -> None:
@@ -45,17 +46,21 @@ def served() -> Iterator[tuple[psutil.Process, int]]:
         yield parent_and_port
 
 
+def _command(port: int, workers: int) -> list[str]:
+    """capture's serve command, serving the pid app instead of capture."""
+    app = ["--factory", f"{__name__}:create_pid_app", "--port", str(port), "--workers", str(workers)]
+    return [sys.executable, "-m", "ingest.capture.serve", *app, "--no-access-log"]
+
+
 @contextmanager
 def _serving(workers: int) -> Iterator[tuple[psutil.Process, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "ingest.capture.serve", "--factory", f"{__name__}:create_pid_app"]
-    command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(_command(port, workers), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         parent = psutil.Process(process.pid)
-        _wait_for(lambda: len(_listeners(parent, port)) == workers, f"{workers} worker(s) listening")
+        wait_for(lambda: len(_listeners(parent, port)) == workers, WAIT_S, f"{workers} worker(s) listening", POLL_S)
         yield parent, port
     finally:
         process.send_signal(signal.SIGTERM)
@@ -85,9 +90,11 @@ def test_a_worker_killed_is_replaced_by_one_listening_on_its_own_socket(served: 
     parent, port = served
     killed = next(iter(_listeners(parent, port).values()))
     os.kill(killed, signal.SIGKILL)
-    _wait_for(
+    wait_for(
         lambda: len(_listeners(parent, port)) == WORKERS and killed not in _listeners(parent, port).values(),
+        WAIT_S,
         "uvicorn's supervisor starting a new worker",
+        POLL_S,
     )
     assert len(set(_listeners(parent, port).values())) == WORKERS
     assert killed not in _pids_serving(port)
@@ -125,19 +132,9 @@ def _read_all(connection: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-def _wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {WAIT_S} s: {what}"
-        time.sleep(0.1)
-
-
 def test_a_port_taken_is_a_clear_error(served: tuple[psutil.Process, int]) -> None:
     _, port = served  # held by the first server's supervisor
-    command = [sys.executable, "-m", "ingest.capture.serve", "--factory", f"{__name__}:create_pid_app"]
-    second = subprocess.run(
-        [*command, "--port", str(port), "--workers", "2"], cwd=REPO, capture_output=True, text=True, timeout=WAIT_S
-    )
+    second = subprocess.run(_command(port, WORKERS), cwd=REPO, capture_output=True, text=True, timeout=WAIT_S)
     assert second.returncode == STARTUP_FAILURE
     assert f"cannot listen on 127.0.0.1:{port}" in second.stderr
 
