@@ -21,6 +21,8 @@ from clickhouse_connect.driver.client import Client
 
 # Identity event → the property naming the distinct id whose person merges into the event distinct_id's.
 IDENTITY_EVENTS = {"$identify": "$anon_distinct_id", "$create_alias": "alias", "$merge_dangerously": "alias"}
+# Every key of an event's properties that person processing reads: the consumer hands over only these.
+PERSON_PROPERTIES = ("$set", "$set_once", "$process_person_profile", *sorted(set(IDENTITY_EVENTS.values())))
 
 # Ids that come from a bug (an SDK sending "undefined", a template printing "null"); linking through one of
 # them would merge unrelated users into one person. PostHog refuses the same ones, quoted too.

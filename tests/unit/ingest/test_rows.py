@@ -54,12 +54,15 @@ def test_lines_join_in_the_order_added() -> None:
 
 def test_person_updates_and_identity_events_are_handed_to_persons() -> None:
     rows = Rows("events")
-    rows.add(orjson.dumps(GOOD | {"properties": {"$set": {"plan": "pro"}}}), 0, 1)
-    rows.add(orjson.dumps(GOOD | {"event": "$identify", "properties": {"$anon_distinct_id": "a"}}), 0, 2)
+    rows.add(orjson.dumps(GOOD | {"properties": {"$set": {"plan": "pro"}, "$current_url": "/"}}), 0, 1)
+    identify = {"$anon_distinct_id": "a", "$process_person_profile": True, "$set_once": {"first": "y"}}
+    rows.add(orjson.dumps(GOOD | {"event": "$identify", "properties": {**identify, "$browser": "Firefox"}}), 0, 2)
     rows.add(orjson.dumps(GOOD | {"properties": {"note": "no $set here", "nested": {"$set": {"a": 1}}}}), 0, 3)
-    rows.add(orjson.dumps(GOOD | {"event": "once", "properties": {"$set_once": {"first": "x"}}}), 0, 4)
-    assert [event["event"] for event in rows.person_events] == ["$pageview", "$identify", "once"]
-    assert rows.person_events[0]["properties"]["$set"] == {"plan": "pro"}
+    rows.add(orjson.dumps(GOOD | {"event": "$create_alias", "properties": {"alias": 7}}), 0, 4)
+    assert [event["event"] for event in rows.person_events] == ["$pageview", "$identify", "$create_alias"]
+    # each with the properties person processing reads, and no others
+    assert [event["properties"] for event in rows.person_events] == [{"$set": {"plan": "pro"}}, identify, {"alias": 7}]
+    assert rows.person_events[0]["timestamp"] == "2026-11-27T12:00:00.123456+00:00"
 
 
 @pytest.mark.parametrize(
