@@ -13,9 +13,10 @@ On a stack of its own (tests/support/stack.py), with a project per step:
    POST /noop) served by a second uvicorn with capture's command line → requests/s, both with wrk at 128
    connections (-t1 -c128), where both fill the machine; then capture's latency
    at 500 requests/s with Locust (FastHttpUser, constant_throughput);
-3. the real ingest.consumer.EventConsumer, in this process, reading --events stamped events from a topic
-   of its own (6 partitions) → events/s and inserts/s, against client.insert of the same rows
-   (ingest.rows.Rows, batches of 50,000) into a second database migrated like the first;
+3. the real ingest.consumer.EventConsumer, in this process set up as its main() sets itself up, reading
+   --events stamped events from a topic of its own (6 partitions) → events/s and inserts/s, against
+   client.insert of the same events (uuids of their own) into the same events table, so that the same
+   views run, in batches of 50,000 built first and inserted back to back; --rounds rounds, alternating;
 4. freshness: 50 requests of 100 events a second to capture, ClickHouse polled every 50 ms for the
    requests whose events are all stored.
 
@@ -73,7 +74,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, help="each wrk run (default 15; Locust and freshness: 10 more)")
     parser.add_argument("--events", type=int, help="events through the consumer (default 500,000)")
     parser.add_argument("--producer-events", type=int, help="events the raw producer sends (default 3 × --events)")
-    parser.add_argument("--rounds", type=int, help="rounds per side in steps 1-2, alternating the order (default 3)")
+    parser.add_argument("--rounds", type=int, help="rounds per side in steps 1-3, alternating the order (default 3)")
     parser.add_argument("--warmup", type=float, help="seconds of untimed wrk before each side (default 5; batch: 2×)")
     parser.add_argument("--locust-seconds", type=float, help="the fixed-rate latency run (default --seconds + 10)")
     parser.add_argument("--freshness-seconds", type=float, help="the freshness run (default --seconds + 10)")

@@ -104,35 +104,46 @@ def _single(single: dict[str, Any]) -> list[Figure]:
 
 
 def _consumer(consumer: dict[str, Any]) -> list[Figure]:
-    real, direct = consumer["consumer"], consumer["direct"]
-    baseline = {"baseline": direct["events_per_s"], "baseline_label": "client.insert of the same rows"}
-    found = [
+    """The target is on the sustained rate: the baseline's rate counts only the time inside its inserts, so the
+    consumer's leaves out its start too (joining the group, then reading and decoding its first batch before
+    any insert). The rate from the start is shown beside it."""
+    runs, direct = consumer["consumer"], consumer["direct"]
+    baseline = {
+        "baseline": consumer["direct_events_per_s"],
+        "baseline_label": "client.insert of the same rows into the same table, back to back",
+    }
+    sustained = Figure(
+        f"consumer (EventConsumer, batches of {consumer['batch_events']:,}) from its first insert on, events/s",
+        consumer["consumer_steady_events_per_s"],
+        "events/s",
+        target="ratio ≥ 0.6",
+        bound=0.6,
+        on_ratio=True,
+        short="consumer\n÷ direct inserts",
+        round_ratios=_round_ratios(runs, direct, "steady_events_per_s", "events_per_s"),
+        **baseline,
+    )
+    return [
+        sustained,
         Figure(
-            f"consumer (EventConsumer, batches of {consumer['batch_events']:,}), events/s",
-            real["events_per_s"],
+            "consumer from its start, events/s",
+            consumer["consumer_events_per_s"],
             "events/s",
-            target="ratio ≥ 0.6",
-            bound=0.6,
-            on_ratio=True,
-            short="consumer\n÷ direct inserts",
+            target="≥ 80,000",
+            bound=80_000,
+            round_ratios=_round_ratios(runs, direct, "events_per_s"),
             **baseline,
         ),
-        Figure("consumer, events/s", real["events_per_s"], "events/s", target="≥ 80,000", bound=80_000),
+        Figure(
+            "consumer inserts into events a second",
+            consumer["consumer_inserts_per_s"],
+            "inserts/s",
+            target=f"≤ {MAX_INSERTS_PER_S:g} (a few)",
+            bound=MAX_INSERTS_PER_S + 1e-9,  # "≤": met when equal
+            higher_is_better=False,
+            digits=2,
+        ),
     ]
-    if real.get("steady_events_per_s"):
-        found.append(
-            Figure("consumer after its first flush, events/s", real["steady_events_per_s"], "events/s", **baseline)
-        )
-    inserts = Figure(
-        "consumer inserts into events a second",
-        real["inserts_per_s"],
-        "inserts/s",
-        target=f"≤ {MAX_INSERTS_PER_S:g} (a few)",
-        bound=MAX_INSERTS_PER_S + 1e-9,  # "≤": met when equal
-        higher_is_better=False,
-        digits=2,
-    )
-    return [*found, inserts]
 
 
 def _freshness(fresh: dict[str, Any]) -> list[Figure]:
@@ -146,8 +157,11 @@ def _freshness(fresh: dict[str, Any]) -> list[Figure]:
     return found
 
 
-def _round_ratios(sides: list[dict[str, Any]], baselines: list[dict[str, Any]], key: str) -> tuple[float, ...]:
-    return tuple(side[key] / base[key] for side, base in zip(sides, baselines, strict=True))
+def _round_ratios(
+    sides: list[dict[str, Any]], baselines: list[dict[str, Any]], key: str, base_key: str | None = None
+) -> tuple[float, ...]:
+    pairs = zip(sides, baselines, strict=True)
+    return tuple(side[key] / base[base_key or key] for side, base in pairs if side[key] is not None)
 
 
 # -- markdown ------------------------------------------------------------------------------------------------
@@ -202,9 +216,11 @@ def cpu_lines(steps: dict[str, Any]) -> list[str]:
             lines.append(_cpu_line(f"single {side}, round {index}", run["cpu"]))
     if latency := steps.get("single", {}).get("latency"):
         lines.append(_cpu_line("Locust at a fixed rate", latency["cpu"]))
-    if consumer := steps.get("consumer"):
-        lines.append(_cpu_line("direct inserts (including building the rows, untimed)", consumer["direct"]["cpu"]))
-        lines.append(_cpu_line("consumer (in this process: the bench row)", consumer["consumer"]["cpu"]))
+    consumer = steps.get("consumer", {})
+    for index, run in enumerate(consumer.get("direct", []), 1):
+        lines.append(_cpu_line(f"direct inserts, round {index}", run["cpu"]))
+    for index, run in enumerate(consumer.get("consumer", []), 1):
+        lines.append(_cpu_line(f"consumer (in this process: the bench row), round {index}", run["cpu"]))
     if fresh := steps.get("freshness"):
         lines.append(_cpu_line("freshness, while sending", fresh["cpu"]))
     return lines

@@ -28,11 +28,10 @@ import orjson
 from clickhouse_connect.driver.client import Client
 
 from infra import clients
-from infra.migrations import clickhouse as clickhouse_migrations
 from infra.settings import Settings
 from infra.stack import services
 from infra.stack.supervisor import Supervisor
-from ingest.consumer import EventConsumer
+from ingest.consumer import EventConsumer, tune_collector
 from ingest.persons import Persons
 from ingest.rows import COLUMNS, StampedEvent
 from tests.benchmarks.ingest import broker, load, profile, traffic
@@ -49,7 +48,6 @@ CONNECTIONS = 32
 SINGLE_CONNECTIONS = 128
 PARTITIONS = 6
 LOCUST_RATE, LOCUST_USERS = 500, 100  # 5 requests/s each: far more users than requests in flight
-DIRECT_DATABASE = "bench_direct"
 CAPTURE_THREADS = ("MainThread",)  # the event loop: capture's own work; kafka-delivery only waits in librdkafka
 REPO = Path(__file__).resolve().parents[3]
 
@@ -344,54 +342,69 @@ class TimedPersons:
 
 
 def consumer_vs_insert(bench: Bench, project: Project) -> dict[str, Any]:
-    count, topic = bench.args.events, f"bench_consumer_{bench.run_id}"
-    broker.create_topic(bench.settings, topic, PARTITIONS)
+    """Rounds of the consumer against direct inserts, alternating which goes first; each round on a topic of
+    its own, and every event (the direct inserts' too) with a uuid of its own."""
+    count = bench.args.events
     volume = traffic.Volume(project.id, seed=3, token=project.key)
-    bench.progress(f"consumer: producing {count:,} stamped events into {topic} ({PARTITIONS} partitions)")
-    produced = broker.produce(bench.settings, topic, volume.values(0, count))
-    bench.progress(f"produced {produced.acknowledged:,} in {produced.seconds:.1f} s ({produced.per_second:,.0f}/s)")
-    if produced.acknowledged != count:
-        raise RuntimeError(f"only {produced.acknowledged} of {count} events reached Kafka: {produced.first_error}")
-    direct = _direct_inserts(bench, volume, topic, count)
-    consumed = _run_consumer(bench, topic, count)
+    produced_runs, direct_runs, consumer_runs = [], [], []
+    for index in range(bench.args.rounds):
+        topic, first = f"bench_consumer_{bench.run_id}_{index}", 2 * index * count
+        broker.create_topic(bench.settings, topic, PARTITIONS)
+        bench.progress(f"consumer, round {index + 1}: producing {count:,} stamped events into {topic}")
+        produced = broker.produce(bench.settings, topic, volume.values(first, first + count))
+        bench.progress(f"produced {produced.acknowledged:,} in {produced.seconds:.1f} s ({produced.per_second:,.0f}/s)")
+        if produced.acknowledged != count:
+            raise RuntimeError(f"only {produced.acknowledged} of {count} events reached Kafka: {produced.first_error}")
+        produced_runs.append(vars(produced))
+        for side in round_order(["direct", "consumer"], index):
+            if side == "direct":
+                direct_runs.append(_direct_inserts(bench, volume, first + count, count, topic))
+            else:
+                consumer_runs.append(_run_consumer(bench, topic, count, profile=index == 0))
     return {
         "events": count,
         "batch_events": bench.args.batch_events,
-        "topic": topic,
-        "produce": vars(produced),
-        "direct": direct,
-        "consumer": consumed,
+        "produce": produced_runs,
+        "direct": direct_runs,
+        "consumer": consumer_runs,
+        "direct_events_per_s": _median([run["events_per_s"] for run in direct_runs]),
+        "consumer_events_per_s": _median([run["events_per_s"] for run in consumer_runs]),
+        # None when no run had a second full batch (--events under twice --batch-events)
+        "consumer_steady_events_per_s": _median_or_none([run["steady_events_per_s"] for run in consumer_runs]),
+        "consumer_inserts_per_s": _median([run["inserts_per_s"] for run in consumer_runs]),
     }
 
 
-def _direct_inserts(bench: Bench, volume: traffic.Volume, topic: str, count: int) -> dict[str, Any]:
-    """Baseline: the same rows as clickhouse-connect's column-oriented insert takes them, only `client.insert`
-    timed, into a second database migrated like the first (so the ingest_offsets view runs on every insert, as
-    for the consumer)."""
-    direct_settings = bench.settings.model_copy(update={"clickhouse_database": DIRECT_DATABASE})
-    clickhouse_migrations.migrate(direct_settings)
-    client = clients.clickhouse(direct_settings, database=DIRECT_DATABASE, autogenerate_session_id=False)
-    size, seconds, inserts = bench.args.batch_events, [], 0
-    bench.progress(f"direct inserts: {count:,} rows into {DIRECT_DATABASE}.events in batches of {size:,}")
+def _direct_inserts(bench: Bench, volume: traffic.Volume, first: int, count: int, topic: str) -> dict[str, Any]:
+    """Baseline: the same events (with uuids of their own) as clickhouse-connect's column-oriented insert takes
+    them, into the table the consumer writes, so that the same views run on every insert (ingest_offsets and
+    dbt's live rollups); labelled with a Kafka topic of their own, so that the consumer's resume point is not
+    theirs. Every batch is built first; the inserts are then timed back to back, as the consumer inserts, so
+    that the table's background merges weigh on both sides."""
+    settings, label, size = bench.settings, f"{topic}_direct", bench.args.batch_events
+    client = clients.clickhouse(settings, database=settings.clickhouse_database, autogenerate_session_id=False)
+    starts = range(0, count, size)
+    batches = [_columns(volume.values(first + s, first + min(s + size, count)), label, s) for s in starts]
+    bench.progress(f"direct inserts: {count:,} rows into events in batches of {size:,}, back to back")
+    gc.collect()
+    gc.freeze()  # the batches are alive throughout: no collection walks them inside the timed inserts
     bench.meter.start()
-    for start in range(0, count, size):
-        columns = _columns(volume.values(start, min(start + size, count)), topic, start)
-        token = f"{topic}/direct:{start}-{start + len(columns[0]) - 1}"
-        gc.collect()  # no collection owed by building the rows lands inside the timed insert
-        seconds.append(_timed_insert(bench, client, columns, token))
-        inserts += 1
-        del columns
+    began = time.perf_counter()
+    tokens = [f"{label}/direct:{s}" for s in starts]
+    seconds = [_timed_insert(bench, client, columns, token) for token, columns in zip(tokens, batches, strict=True)]
+    wall = time.perf_counter() - began
     cpu = bench.meter.stop()
-    stored = client.command("SELECT count() FROM events WHERE kafka_topic = {t:String}", parameters={"t": topic})
+    gc.unfreeze()
+    del batches
+    stored = client.command("SELECT count() FROM events WHERE kafka_topic = {t:String}", parameters={"t": label})
     client.close()
-    total = sum(seconds)
     bench.progress(
-        f"direct inserts: {count / total:,.0f} rows/s ({inserts} inserts, {total:.2f} s inside client.insert; "
-        f"{stored:,} rows stored) | {summary(cpu)} (includes building the rows, untimed)"
+        f"direct inserts: {count / wall:,.0f} rows/s ({len(seconds)} inserts in {wall:.2f} s; {stored:,} rows stored) "
+        f"| {summary(cpu)}"
     )
     if stored != count:
         bench.notes.append(f"direct inserts: {stored} rows stored of {count}")
-    return {"events_per_s": count / total, "insert_seconds": seconds, "inserts": inserts, "stored": stored, "cpu": cpu}
+    return {"events_per_s": count / wall, "insert_seconds": seconds, "stored": stored, "cpu": cpu}
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -430,8 +443,8 @@ def _timed_insert(bench: Bench, client: Client, columns: list[list[Any]], token:
     raise AssertionError("unreachable")
 
 
-def _run_consumer(bench: Bench, topic: str, count: int) -> dict[str, Any]:
-    group = f"bench-{bench.run_id}"
+def _run_consumer(bench: Bench, topic: str, count: int, profile: bool) -> dict[str, Any]:
+    group = f"bench-{topic}"
     settings = bench.settings.model_copy(
         update={"kafka_events_topic": topic, "consumer_group": group, "consumer_batch_events": bench.args.batch_events}
     )
@@ -442,9 +455,15 @@ def _run_consumer(bench: Bench, topic: str, count: int) -> dict[str, Any]:
     expected_s = max(5.0, count / 40_000)
     bench.progress(f"consumer: EventConsumer in this process, group {group}, batches of {bench.args.batch_events:,}")
     gc.collect()
+    thresholds = gc.get_threshold()
+    tune_collector(settings)  # this process set up as the consumer's own main() sets itself up
     bench.meter.start()
     threads = ("ingest-consumer", "clickhouse-insert_0")  # the poll-and-decode loop, and the insert thread
-    stop_profile = bench.profiled("consumer", os.getpid(), expected_s * 3, threads, modes=("gil", "wall"))
+    stop_profile = (
+        bench.profiled("consumer", os.getpid(), expected_s * 3, threads, modes=("gil", "wall"))
+        if profile
+        else lambda: None
+    )
     started = time.perf_counter()
     thread.start()
     deadline = time.monotonic() + max(120.0, expected_s * 10)
@@ -454,6 +473,8 @@ def _run_consumer(bench: Bench, topic: str, count: int) -> dict[str, Any]:
     consumer.stop()
     thread.join(timeout=60)
     stop_profile()
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
     return _consumer_figures(bench, settings, log, persons, started, count, cpu)
 
 
@@ -529,6 +550,11 @@ def service_pid(bench: Bench, service: str) -> int:
 
 def _median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
 
 
 def supervisorctl(settings: Settings, *args: str) -> str:
