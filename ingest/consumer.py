@@ -92,8 +92,8 @@ class EventConsumer:
                 "fetch.max.bytes": 64 * 1024 * 1024,
                 "max.partition.fetch.bytes": 8 * 1024 * 1024,
                 "queued.max.messages.kbytes": 256 * 1024,
-                # librdkafka stops fetching for this long once its queue is full (default 1 s): with batches of
-                # 50,000 the queue fills during every flush, and reading was held to a third of its rate
+                # librdkafka stops fetching for this long once its queue is full (default 1 s): with batches this
+                # large the queue fills during every flush, and reading was held to a third of its rate
                 "fetch.queue.backoff.ms": 20,
             }
         )

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.benchmarks.ingest_bench             # full run (make bench-ingest), about 4½ minutes
     .venv/bin/python -m tests.benchmarks.ingest_bench --quick     # about a minute, for development
-    .venv/bin/python -m tests.benchmarks.ingest_bench --seconds 5 --events 100000 --profile
+    .venv/bin/python -m tests.benchmarks.ingest_bench --seconds 5 --events 300000 --profile
 
 On a stack of its own (tests/support/stack.py), with a project per step:
 
@@ -16,7 +16,8 @@ On a stack of its own (tests/support/stack.py), with a project per step:
 3. the real ingest.consumer.EventConsumer, in this process set up as its main() sets itself up, reading
    --events stamped events from a topic of its own (6 partitions) → events/s and inserts/s, against
    client.insert of the same events (uuids of their own) into the same events table, so that the same
-   views run, in batches of 50,000 built first and inserted back to back; --rounds rounds, alternating;
+   views run, in batches of the consumer's size (100,000) built first and inserted back to back; --rounds
+   rounds, alternating;
 4. freshness: 50 requests of 100 events a second to capture, ClickHouse polled every 50 ms for the
    requests whose events are all stored.
 
@@ -47,6 +48,7 @@ from typing import Any
 import confluent_kafka
 
 from infra import clients
+from infra.settings import Settings
 from infra.stack import kafka
 from infra.stack.supervisor import Supervisor
 from tests.benchmarks import machine
@@ -62,7 +64,10 @@ DEFAULT_OUT = Path(".clickpath/reports/ingest-bench")
 DOCS_CHART = Path("docs/img/ingest-bench.png")
 STEPS = ("batch", "single", "consumer", "freshness")
 RATE_LIMIT = "1000000000/minute"
-QUICK = {"seconds": 3.0, "warmup": 1.0, "rounds": 1, "events": 60_000, "locust_seconds": 6.0, "freshness_seconds": 6.0}
+QUICK = {"seconds": 3.0, "warmup": 1.0, "rounds": 1, "locust_seconds": 6.0, "freshness_seconds": 6.0}
+QUICK |= {"events": 60_000, "batch_events": 20_000, "producer_events": 180_000}
+FULL = {"seconds": 15.0, "warmup": 5.0, "rounds": 3, "events": 1_000_000, "producer_events": 1_500_000}
+FULL |= {"batch_events": Settings.model_fields["consumer_batch_events"].default}  # what the consumer runs with
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -72,8 +77,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--seconds", type=float, help="each wrk run (default 15; Locust and freshness: 10 more)")
-    parser.add_argument("--events", type=int, help="events through the consumer (default 500,000)")
-    parser.add_argument("--producer-events", type=int, help="events the raw producer sends (default 3 × --events)")
+    parser.add_argument("--events", type=int, help="events through the consumer (default 1,000,000)")
+    parser.add_argument("--producer-events", type=int, help="events the raw producer sends (default 1,500,000)")
     parser.add_argument("--rounds", type=int, help="rounds per side in steps 1-3, alternating the order (default 3)")
     parser.add_argument("--warmup", type=float, help="seconds of untimed wrk before each side (default 5; batch: 2×)")
     parser.add_argument("--locust-seconds", type=float, help="the fixed-rate latency run (default --seconds + 10)")
@@ -81,7 +86,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--freshness-rate", type=float, default=50, help="requests of 100 events a second (%(default)s)"
     )
-    parser.add_argument("--batch-events", type=int, default=50_000, help="consumer batch and direct insert size")
+    parser.add_argument("--batch-events", type=int, help="consumer batch and direct insert size (default: the stack's)")
     parser.add_argument("--quick", action="store_true", help="about a minute, for development")
     parser.add_argument("--profile", action="store_true", help="py-spy capture, the no-op server and the consumer")
     parser.add_argument("--steps", default=",".join(STEPS), help="comma-separated subset of: " + ", ".join(STEPS))
@@ -98,18 +103,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _defaults(args: argparse.Namespace) -> None:
     """Explicit options win; then --quick's; then the full run's."""
-    full = {"seconds": 15.0, "warmup": 5.0, "rounds": 3, "events": 500_000}
-    for name, value in (QUICK if args.quick else full).items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    for name in ("seconds", "warmup", "rounds", "events"):
-        if getattr(args, name) is None:
-            setattr(args, name, full[name])
+    for defaults in (QUICK if args.quick else {}, FULL):
+        for name, value in defaults.items():
+            if getattr(args, name) is None:
+                setattr(args, name, value)
     for name in ("locust_seconds", "freshness_seconds"):
         if getattr(args, name) is None:
             setattr(args, name, args.seconds + 10)
-    if args.producer_events is None:
-        args.producer_events = args.events * 3
 
 
 # -- the run -------------------------------------------------------------------------------------------------
