@@ -1,6 +1,6 @@
 """Benchmark: each stage of ingestion beside the baseline it should approach, side by side in one run.
 
-    .venv/bin/python -m tests.benchmarks.ingest_bench             # full run (make bench-ingest), about 4½ minutes
+    .venv/bin/python -m tests.benchmarks.ingest_bench             # full run (make bench-ingest), about 6 minutes
     .venv/bin/python -m tests.benchmarks.ingest_bench --quick     # about a minute, for development
     .venv/bin/python -m tests.benchmarks.ingest_bench --seconds 5 --events 300000 --profile
 
