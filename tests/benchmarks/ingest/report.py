@@ -113,7 +113,7 @@ def _consumer(consumer: dict[str, Any]) -> list[Figure]:
         "baseline_label": "client.insert of the same rows into the same table, back to back",
     }
     sustained = Figure(
-        f"consumer (EventConsumer, batches of {consumer['batch_events']:,}) from its first insert on, events/s",
+        f"consumer sustained (batches of {consumer['batch_events']:,}), events/s",
         consumer["consumer_steady_events_per_s"],
         "events/s",
         target="ratio ≥ 0.6",
