@@ -86,7 +86,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--freshness-rate", type=float, default=50, help="requests of 100 events a second (%(default)s)"
     )
-    parser.add_argument("--batch-events", type=int, help="consumer batch and direct insert size (default: the stack's)")
+    parser.add_argument(
+        "--batch-events", type=int, help="consumer batch and direct insert size (default: the consumer's own)"
+    )
     parser.add_argument("--quick", action="store_true", help="about a minute, for development")
     parser.add_argument("--profile", action="store_true", help="py-spy capture, the no-op server and the consumer")
     parser.add_argument("--steps", default=",".join(STEPS), help="comma-separated subset of: " + ", ".join(STEPS))
