@@ -78,6 +78,9 @@ class Rows:
     def __init__(self, topic: str) -> None:
         self.topic = topic
         self.body = bytearray(STATEMENT)
+        # a line is encoded here, then appended: encode_into at the end of the growing body reallocates it on
+        # every call (msgspec asks for room each time), which cost twice the encoding itself
+        self._line = bytearray()
         self.rows = 0
         self.person_events: list[dict[str, Any]] = []
 
@@ -99,10 +102,10 @@ class Rows:
                 event.uuid, event.project_id, event.event, event.distinct_id, event.properties,
                 event.timestamp, event.received_at, self.topic, partition, offset,
             ),
-            self.body,
-            -1,
+            self._line,
         )  # fmt: skip
-        self.body += b"\n"
+        self._line.append(0x0A)  # newline
+        self.body += self._line
         self.rows += 1
         if event.event in IDENTITY_EVENTS or updates.dollar_set is not None or updates.dollar_set_once is not None:
             self.person_events.append(_as_dict(event, updates))

@@ -31,7 +31,7 @@ from infra import clients
 from infra.settings import Settings
 from infra.stack import services
 from infra.stack.supervisor import Supervisor
-from ingest.consumer import EventConsumer, tune_collector
+from ingest.consumer import EventConsumer, tune_allocator, tune_collector
 from ingest.persons import Persons
 from ingest.rows import COLUMNS, StampedEvent
 from tests.benchmarks.ingest import broker, load, profile, traffic
@@ -346,6 +346,8 @@ def consumer_vs_insert(bench: Bench, project: Project) -> dict[str, Any]:
     its own, and every event (the direct inserts' too) with a uuid of its own."""
     count = bench.args.events
     volume = traffic.Volume(project.id, seed=3, token=project.key)
+    # the consumer's main() tunes the allocator for its process; here the direct inserts get it too
+    tune_allocator()
     produced_runs, direct_runs, consumer_runs = [], [], []
     for index in range(bench.args.rounds):
         topic, first = f"bench_consumer_{bench.run_id}_{index}", 2 * index * count
