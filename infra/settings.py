@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     Each insert has costs of its own (person lookups, the views, a part to merge later): at 100,000 the consumer
     sustained about a fifth more than at 50,000 against a twentieth more for plain inserts (docs/PERFORMANCE.md);
     the price is memory: with events of about 1.2 KB, a batch's messages and request body take about 250 MB,
-    and the insert in flight holds the previous body (120 MB)."""
+    and the insert in flight holds the previous body (120 MB). The consumer keeps that memory once it has it
+    (ingest.consumer.tune_allocator), so its resident size stays at about two batches."""
     consumer_batch_ms: int = 500
     """… or once the oldest of them has waited this long."""
 

@@ -64,6 +64,7 @@ DEFAULT_OUT = Path(".clickpath/reports/ingest-bench")
 DOCS_CHART = Path("docs/img/ingest-bench.png")
 STEPS = ("batch", "single", "consumer", "freshness")
 RATE_LIMIT = "1000000000/minute"
+DAGSTER = ("dagster", "dagster-daemon")  # the stack's programs (infra/stack/dagster.py)
 QUICK = {"seconds": 3.0, "warmup": 1.0, "rounds": 1, "locust_seconds": 6.0, "freshness_seconds": 6.0}
 QUICK |= {"events": 60_000, "batch_events": 20_000, "producer_events": 180_000}
 FULL = {"seconds": 15.0, "warmup": 5.0, "rounds": 3, "events": 1_000_000, "producer_events": 1_500_000}
@@ -125,6 +126,9 @@ def run_steps(bench: Bench, loads: dict[str, str]) -> dict[str, Any]:
         "consumer": steps.consumer_vs_insert,
     }
     bench.progress(f"stopping the stack's consumer: {steps.supervisorctl(bench.settings, 'stop', 'consumer')}")
+    # Dagster has no part in ingestion, and its code server reloads now and then, taking a third of a core for
+    # seconds: it landed on one side of a round at random
+    bench.progress(f"stopping Dagster: {'; '.join(steps.supervisorctl(bench.settings, 'stop', *DAGSTER).splitlines())}")
     for name in (step for step in STEPS[:-1] if step in bench.args.steps):
         loads[f"before {name}"] = machine.load()
         results[name] = _guarded(bench, name, lambda step=name: measured[step](bench, pipeline.new_project()))
@@ -256,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         header["config"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
         header["conditions"] = (
             "stack of its own, no demo traffic; its consumer stopped for steps 1-3 and started again for step 4; "
+            "Dagster stopped; "
             f"capture rate limit {RATE_LIMIT}; load generators on the same 2 cores"
         )
         results = run_steps(bench, loads)
