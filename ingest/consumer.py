@@ -307,8 +307,8 @@ def tune_allocator() -> bool:
 
     A batch of 100,000 events allocates about 250 MB (the messages' values, the request body) and frees it once
     stored. By default glibc unmaps blocks over 32 MB and trims freed memory at the top of its heaps, so every
-    batch faulted all of its pages in again, zeroed by the kernel: 316,000 minor faults and 1.3 s of kernel time
-    on the consumer's thread per million events, against 135,000 and 0.65 s with these settings. The process
+    batch faulted all of its pages in again, zeroed by the kernel: 360,000 minor faults and 1.28 s of kernel time
+    on the consumer's thread per million events, against 118,000 and 0.64 s with these settings. The process
     keeps its peak (two batches) as resident memory. False, and nothing changed, where the C library is not glibc.
     """
     try:

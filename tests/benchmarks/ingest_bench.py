@@ -22,7 +22,8 @@ On a stack of its own (tests/support/stack.py), with a project per step:
    requests whose events are all stored.
 
 The stack's consumer is stopped for steps 1–3 (it would compete for the two cores with what is measured),
-its group moved to the end of the events topic, and started again for step 4. The stack's capture rate
+its group moved to the end of the events topic, and started again for step 4; Dagster, which has no part
+in ingestion, is stopped for the whole run. The stack's capture rate
 limit is raised so that the throughput runs are never answered 429 (the limit's Redis call still runs).
 Every measurement records the CPU of the processes involved: the one near 100% of a core is the limit.
 Results go to --out as results.json, results.md and chart.png (a full run also copies the chart to
