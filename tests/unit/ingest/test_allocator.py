@@ -32,6 +32,6 @@ def _faults_of_the_second_block(mode: str) -> int:
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the settings are glibc's")
 def test_the_next_batch_reuses_the_memory_the_last_one_freed() -> None:
     untuned, tuned = _faults_of_the_second_block("default"), _faults_of_the_second_block("tuned")
-    pages = (64 << 20) // 4096
-    assert untuned > pages // 2  # glibc unmapped the block and the kernel faults it in again, page by page
-    assert tuned < pages // 20
+    # untuned, glibc unmapped the block and the kernel faults it in again: 16,384 faults of 4 KiB pages here,
+    # fewer where transparent huge pages are always on; tuned, the block is reused and nothing is faulted in
+    assert untuned >= 20 * max(tuned, 1), (untuned, tuned)
