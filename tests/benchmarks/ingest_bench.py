@@ -126,10 +126,10 @@ def run_steps(bench: Bench, loads: dict[str, str]) -> dict[str, Any]:
         "single": steps.single_capture,
         "consumer": steps.consumer_vs_insert,
     }
-    bench.progress(f"stopping the stack's consumer: {steps.supervisorctl(bench.settings, 'stop', 'consumer')}")
     # Dagster has no part in ingestion, and its code server reloads now and then, taking a third of a core for
     # seconds: it landed on one side of a round at random
-    bench.progress(f"stopping Dagster: {'; '.join(steps.supervisorctl(bench.settings, 'stop', *DAGSTER).splitlines())}")
+    stopped = steps.supervisorctl(bench.settings, "stop", "consumer", *DAGSTER).splitlines()
+    bench.progress(f"stopping the stack's consumer and Dagster: {'; '.join(stopped)}")
     for name in (step for step in STEPS[:-1] if step in bench.args.steps):
         loads[f"before {name}"] = machine.load()
         results[name] = _guarded(bench, name, lambda step=name: measured[step](bench, pipeline.new_project()))
